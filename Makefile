@@ -1,0 +1,85 @@
+# pycore — post-mortem memory toolkit for Python.
+#
+#   make            build bin/pycore-capture, bin/pycore-report, bin/pycore-diff
+#   make demo       install build packages if missing, capture a leaking demo
+#   make test       install build/test packages if missing, run the whole suite
+#   make bench      capture benchmarks against gdb's gcore
+#   make install    PREFIX=/usr/local DESTDIR= : binaries and man pages
+#   make clean
+
+VERSION   := 0.1.0
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+CC        ?= gcc
+PKGS      := libelf libdw liblz4
+CFLAGS    ?= -O2 -g
+# '=' not ':=': pkg-config runs when a rule needs it, after `make deps`.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
+ALL_CFLAGS = -std=gnu11 -Wall -Wextra -D_GNU_SOURCE -DPYCORE_VERSION='"$(VERSION)"' \
+             -MMD -MP $(PKG_CFLAGS) $(CFLAGS)
+LDLIBS     = $(PKG_LIBS) -lpthread
+
+BUILD := build
+
+COMMON_SRC  := $(wildcard common/*.c)
+CAPTURE_SRC := $(filter-out gcore/capture_main.c,$(wildcard gcore/*.c))
+ANALYZE_SRC := $(wildcard analyze/*.c)
+
+obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
+
+PROGRAMS := bin/pycore-capture bin/pycore-report bin/pycore-diff
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+
+.PHONY: all deps demo test unit-tests bench install clean
+all: $(PROGRAMS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+bin/pycore-capture: $(call obj,gcore/capture_main.c $(CAPTURE_SRC) $(COMMON_SRC))
+	@mkdir -p bin
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+bin/pycore-report: $(call obj,report/report_main.c)
+	@mkdir -p bin
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+bin/pycore-diff: $(call obj,report/diff_main.c)
+	@mkdir -p bin
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+# Unit tests link the library parts of every module (no main()s).
+$(BUILD)/tests/%: $(call obj,tests/unit/%.c $(CAPTURE_SRC) $(ANALYZE_SRC) $(COMMON_SRC))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+unit-tests: $(UNIT_BIN)
+
+# Packages the build and the suite need; installed with apt-get when root.
+deps:
+	@scripts/install-deps
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@tests/demo/run-demo
+
+test: deps
+	@$(MAKE) --no-print-directory all unit-tests
+	@tests/run
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@bench/capture-bench
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0755 $(PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 docs/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+
+clean:
+	rm -rf $(BUILD) bin
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,36 @@
+/* pycore_note.h — the "PYCORE" ELF notes in pycore cores (docs/pycore-note.md).
+ *
+ * All integers are little-endian and every record is padded to 8 bytes.
+ * Readers must skip note types they do not know; later versions add types.
+ */
+#ifndef PYCORE_NOTE_H
+#define PYCORE_NOTE_H
+
+#define PYCORE_NOTE_NAME "PYCORE"
+
+/* Note types are distinct from every type BFD knows (it reads notes of
+ * unknown owners as if they were "CORE" notes: a PYCORE type 1 would become
+ * a bogus NT_PRSTATUS thread in gdb).  0x5059 is "PY". */
+
+/* Capture facts:
+ *   u32 version (1) | u32 mode (PYCORE_MODE_*) | u64 unix time (s)
+ *   | u32 nanoseconds | i32 pid | u64 process start (clock ticks after boot)
+ *   | u64 clock ticks per second | u32 page size | u32 thread count
+ *   | u32 cmdline bytes | u32 exe path bytes
+ *   | cmdline (NUL-separated, as /proc/PID/cmdline) | exe path (NUL-terminated)
+ */
+#define PYCORE_NT_CAPTURE 0x50590001u
+
+/* Mapped ELF files:
+ *   u32 count | u32 reserved
+ *   count × { u64 load address (start of the file's first mapping)
+ *             | u32 build-id bytes | u32 path bytes (with its NUL)
+ *             | build-id | path | zero padding to 8 }
+ */
+#define PYCORE_NT_MODULES 0x50590002u
+
+#define PYCORE_CAPTURE_VERSION 1
+#define PYCORE_MODE_STOPPED  0   /* threads held stopped for the whole dump */
+#define PYCORE_MODE_SNAPSHOT 1   /* dumped from a copy-on-write fork */
+
+#endif

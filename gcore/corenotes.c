@@ -1,0 +1,241 @@
+/* corenotes.c — NT_PRSTATUS, NT_PRPSINFO, NT_FILE, PYCORE, ... */
+#include "corenotes.h"
+
+#include "../common/error.h"
+#include "../common/pycore_note.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/procfs.h>
+#include <unistd.h>
+
+#ifndef NT_X86_XSTATE
+#define NT_X86_XSTATE 0x202
+#endif
+#ifndef NT_SIGINFO
+#define NT_SIGINFO 0x53494749
+#endif
+#ifndef NT_FILE
+#define NT_FILE 0x46494c45
+#endif
+
+static struct timeval ticks_to_timeval(uint64_t ticks, long hz)
+{
+	struct timeval tv = { (time_t)(ticks / (uint64_t)hz),
+			      (suseconds_t)((ticks % (uint64_t)hz) * 1000000 / (uint64_t)hz) };
+	return tv;
+}
+
+static void fill_prstatus(struct elf_prstatus *pr, const struct pc_target *t,
+			  const struct pc_thread *th)
+{
+	char name[64];
+	struct pc_procstat st;
+	char *status;
+	uint64_t v;
+	long hz = sysconf(_SC_CLK_TCK);
+
+	memset(pr, 0, sizeof *pr);
+	pr->pr_pid = th->tid;
+	pr->pr_ppid = t->stat.ppid;
+	pr->pr_pgrp = t->stat.pgrp;
+	pr->pr_sid = t->stat.session;
+	if (th->resend_signal) {
+		pr->pr_cursig = (short)th->resend_signal;
+		pr->pr_info.si_signo = th->resend_signal;
+		if (th->have_siginfo) {
+			pr->pr_info.si_code = th->siginfo.si_code;
+			pr->pr_info.si_errno = th->siginfo.si_errno;
+		}
+	}
+	snprintf(name, sizeof name, "task/%d/stat", (int)th->tid);
+	if (procfs_read_stat(t->pid, name, &st) == 0) {
+		pr->pr_utime = ticks_to_timeval(st.utime, hz);
+		pr->pr_stime = ticks_to_timeval(st.stime, hz);
+	}
+	snprintf(name, sizeof name, "task/%d/status", (int)th->tid);
+	status = procfs_slurp(t->pid, name, NULL);
+	if (status) {
+		if (procfs_status_hex(status, "SigPnd", &v) == 0)
+			pr->pr_sigpend = v;
+		if (procfs_status_hex(status, "SigBlk", &v) == 0)
+			pr->pr_sighold = v;
+		free(status);
+	}
+	pc_clear_error();   /* a thread's /proc files are optional facts */
+	pr->pr_cutime = ticks_to_timeval(t->stat.cutime, hz);
+	pr->pr_cstime = ticks_to_timeval(t->stat.cstime, hz);
+	memcpy(&pr->pr_reg, &th->regs, sizeof pr->pr_reg);
+	pr->pr_fpvalid = 1;
+}
+
+static void fill_prpsinfo(struct elf_prpsinfo *ps, const struct pc_target *t)
+{
+	static const char states[] = "RSDTZW";
+	const char *s = strchr(states, t->stat.state);
+	size_t n = t->cmdline_len < sizeof ps->pr_psargs - 1 ? t->cmdline_len
+							     : sizeof ps->pr_psargs - 1;
+
+	memset(ps, 0, sizeof *ps);
+	ps->pr_state = s ? (char)(s - states) : 0;
+	ps->pr_sname = t->stat.state;
+	ps->pr_zomb = t->stat.state == 'Z';
+	ps->pr_nice = (char)t->stat.nice;
+	ps->pr_flag = t->stat.flags;
+	ps->pr_uid = t->uid;
+	ps->pr_gid = t->gid;
+	ps->pr_pid = t->pid;
+	ps->pr_ppid = t->stat.ppid;
+	ps->pr_pgrp = t->stat.pgrp;
+	ps->pr_sid = t->stat.session;
+	memcpy(ps->pr_fname, t->stat.comm, sizeof ps->pr_fname - 1);
+	/* psargs is the command line with its NULs turned into spaces. */
+	memcpy(ps->pr_psargs, t->cmdline, n);
+	for (size_t i = 0; i < n; i++)
+		if (ps->pr_psargs[i] == '\0')
+			ps->pr_psargs[i] = ' ';
+	while (n > 0 && ps->pr_psargs[n - 1] == ' ')
+		ps->pr_psargs[--n] = '\0';
+}
+
+/* NT_FILE: count, page size, count × {start, end, file page}, names.
+ * (The kernel's fill_files_note() documents the same layout.) */
+int build_nt_file(struct pc_bytes *b, const struct pc_maplist *maps)
+{
+	uint64_t count = 0;
+
+	for (size_t i = 0; i < maps->n; i++)
+		count += mapping_is_file(&maps->v[i]);
+	bytes_u64(b, count);
+	bytes_u64(b, 4096);
+	for (size_t i = 0; i < maps->n; i++) {
+		const struct pc_mapping *m = &maps->v[i];
+		if (!mapping_is_file(m))
+			continue;
+		bytes_u64(b, m->start);
+		bytes_u64(b, m->end);
+		bytes_u64(b, m->offset / 4096);
+	}
+	for (size_t i = 0; i < maps->n; i++)
+		if (mapping_is_file(&maps->v[i]))
+			bytes_put(b, maps->v[i].path, strlen(maps->v[i].path) + 1);
+	return b->failed ? pc_fail(PC_EINTERNAL, ENOMEM, "building NT_FILE") : 0;
+}
+
+int build_pycore_modules(struct pc_bytes *b, const struct pc_module *mods, size_t n)
+{
+	bytes_u32(b, (uint32_t)n);
+	bytes_u32(b, 0);
+	for (size_t i = 0; i < n; i++) {
+		size_t plen = strlen(mods[i].path) + 1;
+		bytes_u64(b, mods[i].base);
+		bytes_u32(b, (uint32_t)mods[i].build_id_len);
+		bytes_u32(b, (uint32_t)plen);
+		bytes_put(b, mods[i].build_id, mods[i].build_id_len);
+		bytes_put(b, mods[i].path, plen);
+		bytes_pad(b, 8);
+	}
+	return b->failed ? pc_fail(PC_EINTERNAL, ENOMEM, "building the PYCORE note") : 0;
+}
+
+static int build_pycore_capture(struct pc_bytes *b, const struct pc_target *t,
+				const struct timespec *at, int mode)
+{
+	size_t exe_len = strlen(t->exe) + 1;
+
+	bytes_u32(b, PYCORE_CAPTURE_VERSION);
+	bytes_u32(b, (uint32_t)mode);
+	bytes_u64(b, (uint64_t)at->tv_sec);
+	bytes_u32(b, (uint32_t)at->tv_nsec);
+	bytes_u32(b, (uint32_t)t->pid);
+	bytes_u64(b, t->stat.starttime);
+	bytes_u64(b, (uint64_t)sysconf(_SC_CLK_TCK));
+	bytes_u32(b, 4096);
+	bytes_u32(b, (uint32_t)t->tracer.nthreads);
+	bytes_u32(b, (uint32_t)t->cmdline_len);
+	bytes_u32(b, (uint32_t)exe_len);
+	bytes_put(b, t->cmdline, t->cmdline_len);
+	bytes_put(b, t->exe, exe_len);
+	bytes_pad(b, 8);
+	return b->failed ? pc_fail(PC_EINTERNAL, ENOMEM, "building the PYCORE note") : 0;
+}
+
+static int add_thread_regsets(struct pc_notes *out, const struct pc_thread *th)
+{
+	if (notes_add(out, "CORE", NT_PRFPREG, &th->fpregs, sizeof th->fpregs) < 0)
+		return -1;
+	if (th->xstate_len &&
+	    notes_add(out, "LINUX", NT_X86_XSTATE, th->xstate, th->xstate_len) < 0)
+		return -1;
+	return 0;
+}
+
+static int add_siginfo(struct pc_notes *out, const struct pc_thread *th)
+{
+	siginfo_t si;
+	/* Only a signal we intercepted is a real one; an interrupt stop's
+	 * SIGTRAP is our doing and would mislead a reader. */
+	if (th->resend_signal && th->have_siginfo)
+		si = th->siginfo;
+	else
+		memset(&si, 0, sizeof si);
+	return notes_add(out, "CORE", NT_SIGINFO, &si, sizeof si);
+}
+
+static int add_process_notes(struct pc_notes *out, const struct pc_target *t)
+{
+	struct elf_prpsinfo ps;
+	struct pc_bytes files = { 0 };
+	int rc;
+
+	fill_prpsinfo(&ps, t);
+	if (notes_add(out, "CORE", NT_PRPSINFO, &ps, sizeof ps) < 0 ||
+	    add_siginfo(out, &t->tracer.threads[0]) < 0 ||
+	    notes_add(out, "CORE", NT_AUXV, t->auxv, t->auxv_len) < 0)
+		return -1;
+	rc = build_nt_file(&files, &t->maps);
+	if (rc == 0 && files.len <= NT_FILE_MAX)
+		rc = notes_add(out, "CORE", NT_FILE, files.data, files.len);
+	bytes_free(&files);
+	return rc;
+}
+
+static int add_pycore_notes(struct pc_notes *out, const struct pc_target *t,
+			    const struct timespec *at, int mode)
+{
+	struct pc_bytes cap = { 0 }, mods = { 0 };
+	int rc = build_pycore_capture(&cap, t, at, mode);
+
+	if (rc == 0)
+		rc = notes_add(out, PYCORE_NOTE_NAME, PYCORE_NT_CAPTURE, cap.data, cap.len);
+	if (rc == 0)
+		rc = build_pycore_modules(&mods, t->modules, t->nmodules);
+	if (rc == 0)
+		rc = notes_add(out, PYCORE_NOTE_NAME, PYCORE_NT_MODULES, mods.data, mods.len);
+	bytes_free(&cap);
+	bytes_free(&mods);
+	return rc;
+}
+
+int build_core_notes(struct pc_notes *out, const struct pc_target *t,
+		     const struct timespec *captured_at, int mode)
+{
+	for (size_t i = 0; i < t->tracer.nthreads; i++) {
+		const struct pc_thread *th = &t->tracer.threads[i];
+		struct elf_prstatus pr;
+
+		fill_prstatus(&pr, t, th);
+		if (notes_add(out, "CORE", NT_PRSTATUS, &pr, sizeof pr) < 0)
+			return -1;
+		if (i == 0) {
+			if (add_process_notes(out, t) < 0 || add_thread_regsets(out, th) < 0)
+				return -1;
+		} else if (add_thread_regsets(out, th) < 0 || add_siginfo(out, th) < 0) {
+			return -1;
+		}
+	}
+	return add_pycore_notes(out, t, captured_at, mode);
+}

@@ -1,0 +1,163 @@
+/* corewriter.c — the ELF core's layout and its forward writer. */
+#include "corewriter.h"
+
+#include "../common/error.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PAGE 4096u
+#define BATCH (4u << 20)         /* memory read per system call */
+#define PAGE_ALIGN(x) (((x) + PAGE - 1) & ~(uint64_t)(PAGE - 1))
+
+static uint32_t segment_flags(const struct pc_mapping *m)
+{
+	return (m->readable ? PF_R : 0) | (m->writable ? PF_W : 0) |
+	       (m->executable ? PF_X : 0);
+}
+
+int coreplan_init(struct pc_coreplan *plan, const struct pc_maplist *maps,
+		  const uint64_t *dump_len, const struct pc_notes *notes)
+{
+	uint64_t off;
+
+	memset(plan, 0, sizeof *plan);
+	plan->maps = maps;
+	plan->dump_len = dump_len;
+	plan->notes = notes;
+	plan->nphdrs = maps->n + 1;
+	plan->phdrs = calloc(plan->nphdrs, sizeof *plan->phdrs);
+	if (!plan->phdrs)
+		return pc_fail(PC_EINTERNAL, ENOMEM, "planning the core");
+	plan->headers_size = sizeof(Elf64_Ehdr) + plan->nphdrs * sizeof(Elf64_Phdr);
+	if (plan->nphdrs >= PN_XNUM)    /* real count goes in section header 0 */
+		plan->headers_size += sizeof(Elf64_Shdr);
+
+	plan->phdrs[0] = (Elf64_Phdr){ .p_type = PT_NOTE, .p_offset = plan->headers_size,
+				       .p_filesz = notes->len, .p_align = 4 };
+	off = plan->data_offset = PAGE_ALIGN(plan->headers_size + notes->len);
+	for (size_t i = 0; i < maps->n; i++) {
+		const struct pc_mapping *m = &maps->v[i];
+		plan->phdrs[i + 1] = (Elf64_Phdr){
+			.p_type = PT_LOAD, .p_flags = segment_flags(m),
+			.p_offset = off, .p_vaddr = m->start,
+			.p_filesz = dump_len[i], .p_memsz = m->end - m->start,
+			.p_align = PAGE,
+		};
+		off += dump_len[i];
+		plan->dump_bytes += dump_len[i];
+	}
+	plan->total_size = off;
+	return 0;
+}
+
+void coreplan_free(struct pc_coreplan *plan)
+{
+	free(plan->phdrs);
+	plan->phdrs = NULL;
+}
+
+static int write_headers(const struct pc_coreplan *plan, struct pc_sink *sink)
+{
+	Elf64_Ehdr eh = {
+		.e_ident = { ELFMAG0, ELFMAG1, ELFMAG2, ELFMAG3, ELFCLASS64,
+			     ELFDATA2LSB, EV_CURRENT, ELFOSABI_NONE },
+		.e_type = ET_CORE, .e_machine = EM_X86_64, .e_version = EV_CURRENT,
+		.e_phoff = sizeof(Elf64_Ehdr), .e_ehsize = sizeof(Elf64_Ehdr),
+		.e_phentsize = sizeof(Elf64_Phdr),
+		.e_phnum = plan->nphdrs >= PN_XNUM ? PN_XNUM : (Elf64_Half)plan->nphdrs,
+		.e_shentsize = sizeof(Elf64_Shdr),
+	};
+	Elf64_Shdr sh0 = { .sh_info = (Elf64_Word)plan->nphdrs };
+	bool xnum = plan->nphdrs >= PN_XNUM;
+
+	if (xnum) {
+		eh.e_shoff = sizeof eh + plan->nphdrs * sizeof(Elf64_Phdr);
+		eh.e_shnum = 1;
+	}
+	if (sink_write(sink, &eh, sizeof eh) < 0 ||
+	    sink_write(sink, plan->phdrs, plan->nphdrs * sizeof(Elf64_Phdr)) < 0 ||
+	    (xnum && sink_write(sink, &sh0, sizeof sh0) < 0) ||
+	    sink_write(sink, plan->notes->data, plan->notes->len) < 0)
+		return -1;
+	return sink_hole(sink, plan->data_offset - plan->headers_size - plan->notes->len);
+}
+
+static bool page_is_zero(const uint8_t *p)
+{
+	const uint64_t *w = (const uint64_t *)p;
+	uint64_t acc = 0;
+	for (size_t i = 0; i < PAGE / 8; i++)
+		acc |= w[i];
+	return acc == 0;
+}
+
+/* Emit a buffer of whole pages: runs of non-zero pages as data, zero
+ * pages as holes. */
+static int emit_pages(struct pc_sink *sink, const uint8_t *buf, size_t len)
+{
+	for (size_t at = 0; at < len;) {
+		bool zero = page_is_zero(buf + at);
+		size_t end = at + PAGE;
+		int rc;
+
+		while (end < len && page_is_zero(buf + end) == zero)
+			end += PAGE;
+		rc = zero ? sink_hole(sink, end - at) : sink_write(sink, buf + at, end - at);
+		if (rc < 0)
+			return -1;
+		at = end;
+	}
+	return 0;
+}
+
+static int write_segment(const struct pc_mapping *m, uint64_t len, uint8_t *buf,
+			 struct pc_sink *sink, struct pc_memreader *mem,
+			 struct pc_write_ctl *ctl, uint64_t *done, uint64_t total)
+{
+	bool had_bad = false;
+
+	for (uint64_t at = 0; at < len;) {
+		size_t n = len - at < BATCH ? (size_t)(len - at) : BATCH, bad;
+		if (*ctl->interrupted)
+			return pc_fail(PC_EINTR, 0, "interrupted by signal %d", *ctl->interrupted);
+		if (memreader_read(mem, m->start + at, buf, n, &bad) < 0 ||
+		    emit_pages(sink, buf, n) < 0)
+			return -1;
+		/* vsyscall is execute-only on current kernels: unreadable by design. */
+		if (bad && !(m->path && strcmp(m->path, "[vsyscall]") == 0)) {
+			ctl->unreadable += bad;
+			had_bad = true;
+		}
+		at += n;
+		*done += n;
+		if (ctl->progress)
+			ctl->progress(ctl->progress_arg, *done, total);
+	}
+	ctl->unreadable_maps += had_bad;
+	return 0;
+}
+
+int core_write(const struct pc_coreplan *plan, struct pc_sink *sink,
+	       struct pc_memreader *mem, struct pc_write_ctl *ctl)
+{
+	uint8_t *buf;
+	uint64_t done = 0;
+	int rc = -1;
+
+	if (write_headers(plan, sink) < 0)
+		return -1;
+	buf = malloc(BATCH);
+	if (!buf)
+		return pc_fail(PC_EINTERNAL, ENOMEM, "allocating the read buffer");
+	for (size_t i = 0; i < plan->maps->n; i++)
+		if (plan->dump_len[i] &&
+		    write_segment(&plan->maps->v[i], plan->dump_len[i], buf, sink, mem,
+				  ctl, &done, plan->dump_bytes) < 0)
+			goto out;
+	rc = 0;
+out:
+	free(buf);
+	return rc;
+}

@@ -1,0 +1,35 @@
+/* procfs.h — small readers for /proc/PID files the capture needs. */
+#ifndef PYCORE_PROCFS_H
+#define PYCORE_PROCFS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Fields of /proc/PID/stat (or /proc/PID/task/TID/stat). */
+struct pc_procstat {
+	char comm[16];
+	char state;
+	pid_t ppid, pgrp, session;
+	unsigned long flags;
+	uint64_t utime, stime, cutime, cstime;   /* clock ticks */
+	long nice;
+	uint64_t starttime;                      /* ticks after boot */
+};
+
+/* Read /proc/PID/<name> whole, NUL-terminated; *len (if not NULL) gets the
+ * byte count.  A vanished process is PC_ENOPROC.  Returns NULL on error. */
+char *procfs_slurp(pid_t pid, const char *name, size_t *len);
+
+/* Parse a stat line ("123 (comm) S 1 ...").  Returns 0 or -1. */
+int procfs_parse_stat(const char *text, struct pc_procstat *st);
+
+/* procfs_slurp + procfs_parse_stat for "stat" or "task/TID/stat". */
+int procfs_read_stat(pid_t pid, const char *name, struct pc_procstat *st);
+
+/* The value after "key:" in a status-style text, as hex (SigPnd) or decimal
+ * (TracerPid).  Returns 0, or -1 when the key is absent. */
+int procfs_status_hex(const char *text, const char *key, uint64_t *out);
+int procfs_status_dec(const char *text, const char *key, long *out);
+
+#endif

@@ -1,0 +1,158 @@
+/* target.c — gather the facts of a stopped process for its core. */
+#include "target.h"
+
+#include "../common/error.h"
+#include "dumppolicy.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define PAGE 4096u
+
+int target_check(pid_t pid)
+{
+	struct pc_procstat st;
+
+	if (pid <= 0)
+		return pc_fail(PC_EUSAGE, 0, "invalid pid %d", (int)pid);
+	if (pid == getpid())
+		return pc_fail(PC_EUSAGE, 0, "refusing to capture myself");
+	if (procfs_read_stat(pid, "stat", &st) < 0)
+		return -1;
+	if (st.state == 'Z' || st.state == 'X')
+		return pc_fail(PC_EZOMBIE, 0,
+			       "pid %d is a zombie: it has exited and has no memory left to capture",
+			       (int)pid);
+	return 0;
+}
+
+static int read_ids(struct pc_target *t)
+{
+	char *status = procfs_slurp(t->pid, "status", NULL);
+	long uid = 0, gid = 0;
+
+	if (!status)
+		return -1;
+	procfs_status_dec(status, "Uid", &uid);
+	procfs_status_dec(status, "Gid", &gid);
+	free(status);
+	t->uid = (uid_t)uid;
+	t->gid = (gid_t)gid;
+	return 0;
+}
+
+static int read_filter(struct pc_target *t)
+{
+	char *text = procfs_slurp(t->pid, "coredump_filter", NULL);
+	if (!text) {
+		t->coredump_filter = CDF_DEFAULT;  /* kernels without the file */
+		pc_clear_error();
+		return 0;
+	}
+	t->coredump_filter = (unsigned)strtoul(text, NULL, 16);
+	free(text);
+	return 0;
+}
+
+static int read_exe(struct pc_target *t)
+{
+	char link[64], buf[PATH_MAX];
+	ssize_t n;
+
+	snprintf(link, sizeof link, "/proc/%d/exe", (int)t->pid);
+	n = readlink(link, buf, sizeof buf - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	t->exe = strdup(buf);
+	return t->exe ? 0 : pc_fail(PC_EINTERNAL, ENOMEM, "reading %s", link);
+}
+
+/* The reader callback for buildid.c. */
+static int read_target(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+	struct pc_target *t = ctx;
+	size_t bad;
+	return memreader_read(&t->mem, addr, buf, len, &bad) == 0 && bad == 0 ? 0 : -1;
+}
+
+static int add_module(struct pc_target *t, const struct pc_mapping *m,
+		      const uint8_t *page)
+{
+	struct pc_module *mod;
+
+	for (size_t i = 0; i < t->nmodules; i++)
+		if (strcmp(t->modules[i].path, m->path) == 0)
+			return 0;
+	mod = realloc(t->modules, (t->nmodules + 1) * sizeof *mod);
+	if (!mod)
+		return pc_fail(PC_EINTERNAL, ENOMEM, "listing modules");
+	t->modules = mod;
+	mod = &t->modules[t->nmodules++];
+	memset(mod, 0, sizeof *mod);
+	mod->base = m->start;
+	mod->path = m->path;
+	mod->build_id_len = elf_image_build_id(page, PAGE, m->start, read_target, t,
+					       mod->build_id);
+	return 0;
+}
+
+/* Decide each mapping's dump length, and find the ELF files: the first page
+ * of every offset-0 file mapping tells whether it is one. */
+static int plan_mappings(struct pc_target *t)
+{
+	uint8_t page[PAGE];
+
+	t->dump_len = calloc(t->maps.n ? t->maps.n : 1, sizeof *t->dump_len);
+	if (!t->dump_len)
+		return pc_fail(PC_EINTERNAL, ENOMEM, "planning the core");
+	for (size_t i = 0; i < t->maps.n; i++) {
+		const struct pc_mapping *m = &t->maps.v[i];
+		enum dump_decision d = dump_policy(m, t->coredump_filter);
+		bool elf = false;
+
+		if (mapping_is_file(m) && m->offset == 0 && m->readable) {
+			size_t bad;
+			if (memreader_read(&t->mem, m->start, page, PAGE, &bad) < 0)
+				return -1;
+			elf = bad == 0 && is_elf_image(page, PAGE);
+			if (elf && add_module(t, m, page) < 0)
+				return -1;
+		}
+		if (d == DUMP_WHOLE)
+			t->dump_len[i] = m->end - m->start;
+		else if (d == DUMP_HEADER_IF_ELF && elf)
+			t->dump_len[i] = PAGE;
+	}
+	return 0;
+}
+
+int target_inspect(struct pc_target *t)
+{
+	if (procfs_read_stat(t->pid, "stat", &t->stat) < 0 || read_ids(t) < 0 ||
+	    read_filter(t) < 0 || read_exe(t) < 0)
+		return -1;
+	t->cmdline = procfs_slurp(t->pid, "cmdline", &t->cmdline_len);
+	if (!t->cmdline)
+		return -1;
+	t->auxv = (uint8_t *)procfs_slurp(t->pid, "auxv", &t->auxv_len);
+	if (!t->auxv)
+		return -1;
+	if (procmaps_read(t->pid, &t->maps) < 0)
+		return -1;
+	return plan_mappings(t);
+}
+
+void target_free(struct pc_target *t)
+{
+	tracer_free(&t->tracer);
+	procmaps_free(&t->maps);
+	memreader_close(&t->mem);
+	free(t->dump_len);
+	free(t->modules);
+	free(t->cmdline);
+	free(t->exe);
+	free(t->auxv);
+}

@@ -1,0 +1,56 @@
+/* target.h — what the capture learns about a stopped process: its threads
+ * and their registers (tracer.h), its mappings and which of them to dump,
+ * the ELF files it has mapped, and the /proc facts the core notes record.
+ */
+#ifndef PYCORE_TARGET_H
+#define PYCORE_TARGET_H
+
+#include "buildid.h"
+#include "memread.h"
+#include "procfs.h"
+#include "procmaps.h"
+#include "tracer.h"
+
+#include <stdint.h>
+#include <sys/types.h>
+
+struct pc_module {           /* one mapped ELF file */
+	uint64_t base;           /* start of its first (offset 0) mapping */
+	const char *path;        /* borrowed from the mapping */
+	uint8_t build_id[BUILD_ID_MAX];
+	size_t build_id_len;
+};
+
+struct pc_target {
+	pid_t pid;
+	struct pc_procstat stat;
+	uid_t uid;
+	gid_t gid;
+	char *cmdline;           /* NUL-separated, as /proc/PID/cmdline */
+	size_t cmdline_len;
+	char *exe;               /* readlink of /proc/PID/exe, or "" */
+	uint8_t *auxv;
+	size_t auxv_len;
+	unsigned coredump_filter;
+
+	struct pc_tracer tracer;
+	struct pc_maplist maps;
+	uint64_t *dump_len;      /* per mapping: bytes to dump from its start */
+	struct pc_module *modules;
+	size_t nmodules;
+
+	struct pc_memreader mem;
+};
+
+/* Check that pid names a live, non-zombie process other than ourselves.
+ * PC_ENOPROC / PC_EZOMBIE / PC_EUSAGE.  Returns 0 or -1. */
+int target_check(pid_t pid);
+
+/* With every thread stopped: read mappings, auxv, command line, ids, decide
+ * what each mapping contributes to the core and find the ELF modules.
+ * Returns 0 or -1. */
+int target_inspect(struct pc_target *t);
+
+void target_free(struct pc_target *t);
+
+#endif

@@ -1,0 +1,345 @@
+/* tracer.c — seize, stop, read and release every thread of a process. */
+#include "tracer.h"
+
+#include "../common/error.h"
+#include "procfs.h"
+
+#include <dirent.h>
+#include <elf.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef NT_X86_XSTATE
+#define NT_X86_XSTATE 0x202
+#endif
+#define XSTATE_MAX (64 * 1024)
+
+static struct pc_thread *find_thread(struct pc_tracer *t, pid_t tid)
+{
+	for (size_t i = 0; i < t->nthreads; i++)
+		if (t->threads[i].tid == tid)
+			return &t->threads[i];
+	return NULL;
+}
+
+static struct pc_thread *add_thread(struct pc_tracer *t, pid_t tid)
+{
+	if (t->nthreads == t->cap) {
+		size_t ncap = t->cap ? t->cap * 2 : 16;
+		struct pc_thread *nv = realloc(t->threads, ncap * sizeof *nv);
+		if (!nv) {
+			pc_fail(PC_EINTERNAL, ENOMEM, "tracking threads");
+			return NULL;
+		}
+		t->threads = nv;
+		t->cap = ncap;
+	}
+	memset(&t->threads[t->nthreads], 0, sizeof t->threads[0]);
+	t->threads[t->nthreads].tid = tid;
+	return &t->threads[t->nthreads++];
+}
+
+static void forget_thread(struct pc_tracer *t, struct pc_thread *th)
+{
+	free(th->xstate);
+	*th = t->threads[--t->nthreads];
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static long task_tracer_pid(pid_t pid, pid_t tid)
+{
+	char name[64];
+	long tracer = 0;
+	char *status;
+
+	snprintf(name, sizeof name, "task/%d/status", (int)tid);
+	status = procfs_slurp(pid, name, NULL);
+	if (status) {
+		procfs_status_dec(status, "TracerPid", &tracer);
+		free(status);
+	}
+	return tracer;
+}
+
+static int permission_error(pid_t pid)
+{
+	char buf[16] = "";
+	FILE *f = fopen("/proc/sys/kernel/yama/ptrace_scope", "r");
+	if (f) {
+		if (!fgets(buf, sizeof buf, f))
+			buf[0] = '\0';
+		fclose(f);
+		buf[strcspn(buf, "\n")] = '\0';
+	}
+	return pc_fail(PC_EPERM, 0,
+		       "not allowed to trace pid %d: run as root, or give "
+		       "pycore-capture CAP_SYS_PTRACE (setcap cap_sys_ptrace+ep), "
+		       "or set kernel.yama.ptrace_scope to 0%s%s%s", (int)pid,
+		       buf[0] ? " (now " : "", buf, buf[0] ? ")" : "");
+}
+
+/* Seize one thread and ask it to stop.  A thread that vanished is fine. */
+static int seize_thread(struct pc_tracer *t, pid_t tid)
+{
+	if (find_thread(t, tid))
+		return 0;
+	if (ptrace(PTRACE_SEIZE, tid, 0, PTRACE_O_TRACECLONE) < 0) {
+		long tracer;
+		if (errno == ESRCH)
+			return 0;
+		if (errno != EPERM)
+			return pc_fail(PC_EINTERNAL, errno, "PTRACE_SEIZE %d", (int)tid);
+		tracer = task_tracer_pid(t->pid, tid);
+		if (tracer == getpid())    /* auto-attached by TRACECLONE */
+			return add_thread(t, tid) ? 0 : -1;
+		if (tracer > 0)
+			return pc_fail(PC_EBUSY, 0,
+				       "pid %d is already traced by pid %ld "
+				       "(a debugger?): detach it first",
+				       (int)t->pid, tracer);
+		return permission_error(t->pid);
+	}
+	t->attached = true;
+	if (!add_thread(t, tid))
+		return -1;
+	if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0 && errno != ESRCH)
+		return pc_fail(PC_EINTERNAL, errno, "PTRACE_INTERRUPT %d", (int)tid);
+	return 0;
+}
+
+/* Seize every thread listed in /proc/PID/task that we do not hold yet.
+ * Returns how many were new, or -1. */
+static int seize_listed_threads(struct pc_tracer *t)
+{
+	char path[64];
+	struct dirent *de;
+	int fresh = 0;
+	DIR *dir;
+
+	snprintf(path, sizeof path, "/proc/%d/task", (int)t->pid);
+	dir = opendir(path);
+	if (!dir) {
+		if (errno == ENOENT)
+			return pc_fail(t->attached ? PC_EGONE : PC_ENOPROC, 0,
+				       t->attached ? "pid %d exited during capture"
+						   : "no process with pid %d",
+				       (int)t->pid);
+		return pc_fail(PC_EINTERNAL, errno, "reading %s", path);
+	}
+	while ((de = readdir(dir)) != NULL) {
+		pid_t tid = (pid_t)atoi(de->d_name);
+		if (tid <= 0 || find_thread(t, tid))
+			continue;
+		if (seize_thread(t, tid) < 0) {
+			closedir(dir);
+			return -1;
+		}
+		fresh++;
+	}
+	closedir(dir);
+	return fresh;
+}
+
+static int count_running(const struct pc_tracer *t)
+{
+	int n = 0;
+	for (size_t i = 0; i < t->nthreads; i++)
+		n += !t->threads[i].stopped;
+	return n;
+}
+
+/* Account for one wait status.  Returns 0 or -1 (the process is gone). */
+static int note_wait_status(struct pc_tracer *t, pid_t tid, int status)
+{
+	struct pc_thread *th = find_thread(t, tid);
+
+	if (WIFEXITED(status) || WIFSIGNALED(status)) {
+		if (th)
+			forget_thread(t, th);
+		if (tid == t->pid) {
+			if (WIFSIGNALED(status))
+				return pc_fail(PC_EGONE, 0, "pid %d was killed by signal %d during capture",
+					       (int)t->pid, WTERMSIG(status));
+			return pc_fail(PC_EGONE, 0, "pid %d exited with status %d during capture",
+				       (int)t->pid, WEXITSTATUS(status));
+		}
+		return 0;
+	}
+	if (!WIFSTOPPED(status))
+		return 0;
+	if (!th && !(th = add_thread(t, tid)))   /* auto-attached child */
+		return -1;
+	th->stopped = true;
+	switch (status >> 16) {
+	case PTRACE_EVENT_CLONE: {
+		unsigned long child = 0;
+		if (ptrace(PTRACE_GETEVENTMSG, tid, 0, &child) == 0 &&
+		    !find_thread(t, (pid_t)child) && !add_thread(t, (pid_t)child))
+			return -1;
+		break;
+	}
+	case 0:
+		/* A signal-delivery-stop: the kernel has dequeued this signal.
+		 * Give it back on detach or it would be lost. */
+		th->resend_signal = WSTOPSIG(status);
+		break;
+	default:  /* PTRACE_EVENT_STOP: our interrupt, a group-stop, a new thread */
+		break;
+	}
+	return 0;
+}
+
+static int wait_until_stopped(struct pc_tracer *t, uint64_t deadline,
+			      volatile const int *interrupted)
+{
+	while (count_running(t) > 0) {
+		int status;
+		pid_t w;
+
+		if (*interrupted)
+			return pc_fail(PC_EINTR, 0, "interrupted by signal %d", *interrupted);
+		w = waitpid(-1, &status, __WALL | WNOHANG);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == ECHILD)
+			return pc_fail(PC_EGONE, 0, "pid %d exited during capture", (int)t->pid);
+		if (w < 0)
+			return pc_fail(PC_EINTERNAL, errno, "waitpid");
+		if (w == 0) {
+			/* Stops normally arrive within microseconds; a thread in
+			 * uninterruptible sleep (D state) may take long. */
+			if (now_ms() > deadline) {
+				for (size_t i = 0; i < t->nthreads; i++)
+					if (!t->threads[i].stopped)
+						return pc_fail(PC_EINTERNAL, 0,
+							       "thread %d of pid %d did not stop in time "
+							       "(uninterruptible sleep?)",
+							       (int)t->threads[i].tid, (int)t->pid);
+			}
+			struct timespec nap = { 0, 20 * 1000 };
+			nanosleep(&nap, NULL);
+			continue;
+		}
+		if (note_wait_status(t, w, status) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int by_tid_main_first(const void *a, const void *b, void *pidp)
+{
+	pid_t pid = *(pid_t *)pidp;
+	pid_t x = ((const struct pc_thread *)a)->tid, y = ((const struct pc_thread *)b)->tid;
+	if (x == pid || y == pid)
+		return (y == pid) - (x == pid);
+	return (x > y) - (x < y);
+}
+
+int tracer_stop_all(struct pc_tracer *t, pid_t pid, int timeout_ms,
+		    volatile const int *interrupted)
+{
+	uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
+	int fresh;
+
+	memset(t, 0, sizeof *t);
+	t->pid = pid;
+	do {
+		fresh = seize_listed_threads(t);
+		if (fresh < 0 || wait_until_stopped(t, deadline, interrupted) < 0)
+			goto fail;
+	} while (fresh > 0);
+	if (!find_thread(t, pid)) {
+		pc_fail(PC_EGONE, 0, "pid %d exited during capture", (int)pid);
+		goto fail;
+	}
+	qsort_r(t->threads, t->nthreads, sizeof t->threads[0], by_tid_main_first, &pid);
+	return 0;
+fail:
+	tracer_release(t);
+	return -1;
+}
+
+int tracer_read_registers(struct pc_tracer *t)
+{
+	uint8_t *xbuf = malloc(XSTATE_MAX);
+
+	if (!xbuf)
+		return pc_fail(PC_EINTERNAL, ENOMEM, "reading registers");
+	for (size_t i = 0; i < t->nthreads; i++) {
+		struct pc_thread *th = &t->threads[i];
+		struct iovec iov = { &th->regs, sizeof th->regs };
+
+		if (ptrace(PTRACE_GETREGSET, th->tid, NT_PRSTATUS, &iov) < 0) {
+			free(xbuf);
+			return pc_fail(errno == ESRCH ? PC_EGONE : PC_EINTERNAL, errno,
+				       "reading registers of thread %d", (int)th->tid);
+		}
+		iov = (struct iovec){ &th->fpregs, sizeof th->fpregs };
+		if (ptrace(PTRACE_GETREGSET, th->tid, NT_PRFPREG, &iov) < 0)
+			memset(&th->fpregs, 0, sizeof th->fpregs);
+		iov = (struct iovec){ xbuf, XSTATE_MAX };
+		if (ptrace(PTRACE_GETREGSET, th->tid, NT_X86_XSTATE, &iov) == 0 &&
+		    iov.iov_len > 0) {
+			th->xstate = malloc(iov.iov_len);
+			if (th->xstate) {
+				memcpy(th->xstate, xbuf, iov.iov_len);
+				th->xstate_len = iov.iov_len;
+			}
+		}
+		th->have_siginfo =
+			ptrace(PTRACE_GETSIGINFO, th->tid, 0, &th->siginfo) == 0;
+	}
+	free(xbuf);
+	return 0;
+}
+
+void tracer_release(struct pc_tracer *t)
+{
+	uint64_t grace = now_ms() + 200;
+
+	if (!t->attached)
+		return;
+	/* A thread seized but not yet stopped cannot be detached; give its
+	 * pending stop a moment to arrive.  If it never does, the kernel
+	 * detaches it when we exit. */
+	while (count_running(t) > 0 && now_ms() < grace) {
+		int status;
+		pid_t w = waitpid(-1, &status, __WALL | WNOHANG);
+		if (w > 0)
+			note_wait_status(t, w, status);
+		else if (w < 0 && errno != EINTR)
+			break;
+		else {
+			struct timespec nap = { 0, 100 * 1000 };
+			nanosleep(&nap, NULL);
+		}
+	}
+	for (size_t i = 0; i < t->nthreads; i++) {
+		struct pc_thread *th = &t->threads[i];
+		if (th->stopped)
+			ptrace(PTRACE_DETACH, th->tid, 0, th->resend_signal);
+		th->stopped = false;
+	}
+	t->attached = false;
+}
+
+void tracer_free(struct pc_tracer *t)
+{
+	for (size_t i = 0; i < t->nthreads; i++)
+		free(t->threads[i].xstate);
+	free(t->threads);
+	memset(t, 0, sizeof *t);
+}
