@@ -1,0 +1,90 @@
+# tests/lib.sh — helpers for the integration tests (sourced, bash).
+#
+# Each test script reports cases with pass/fail/skip; tests/run counts them.
+# Cases that need an interpreter run once per interpreter found by
+# find_pythons, and name it: "gdb reads the core [3.12.1]".
+
+TOP=${TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+BIN=${BIN:-$TOP/bin}
+RESULTS=${RESULTS:-/dev/null}
+TARGETS=$TOP/tests/targets
+
+pass() { echo "PASS: $*"; echo "pass $*" >>"$RESULTS"; }
+fail() { echo "FAIL: $*"; echo "fail $*" >>"$RESULTS"; }
+skip() { echo "SKIP: $*"; echo "skip $*" >>"$RESULTS"; }
+
+# check NAME CMD...: pass when CMD succeeds, else fail with its output.
+check() {
+	local name=$1 out
+	shift
+	if out=$("$@" 2>&1); then pass "$name"; else fail "$name"; printf '%s\n' "$out" | tail -20 | sed 's/^/    /'; fi
+}
+
+# same NAME GOT WANT: pass when the two strings are equal.
+same() {
+	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1"; printf '    got:  %s\n    want: %s\n' "$2" "$3"; fi
+}
+
+# Every CPython 3.8-3.13 this machine has: pyenv builds (with DWARF) and
+# Debian's stripped /usr/bin/python3.11.  Prints "LABEL PATH" lines.
+find_pythons() {
+	local root v exe
+	root=$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")
+	for v in "$root"/versions/*; do
+		[ -d "$v" ] || continue
+		for exe in "$v"/bin/python3.[0-9]*; do
+			case $exe in *-config|*m) continue ;; esac
+			[ -x "$exe" ] || continue
+			case $(basename "$exe") in
+			python3.8|python3.9|python3.10|python3.11|python3.12|python3.13)
+				echo "$(basename "$v") $exe" ;;
+			esac
+		done
+	done
+	[ -x /usr/bin/python3.11 ] && echo "debian-3.11 /usr/bin/python3.11"
+	return 0
+}
+
+# Interpreters outside 3.8-3.13 that exist here, for the skipped list.
+unsupported_pythons() {
+	local root v
+	root=$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")
+	for v in "$root"/versions/*; do
+		case $(basename "$v") in 3.[89].*|3.1[0-3].*) ;; *) [ -d "$v" ] && basename "$v" ;; esac
+	done
+}
+
+# start_target PYTHON SCRIPT OUTDIR ARGS...: run a target program in the
+# background; it writes OUTDIR/ready.json when its objects are planted.
+# Sets TARGET_PID.  Fails when the target does not get ready in 60 s.
+start_target() {
+	local py=$1 script=$2 dir=$3
+	shift 3
+	rm -f "$dir/ready.json"
+	"$py" "$TARGETS/$script" "$dir" "$@" >"$dir/target.out" 2>&1 &
+	TARGET_PID=$!
+	for _ in $(seq 600); do
+		[ -s "$dir/ready.json" ] && return 0
+		kill -0 "$TARGET_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "target $script did not start:" >&2
+	cat "$dir/target.out" >&2
+	return 1
+}
+
+stop_target() {
+	[ -n "${TARGET_PID:-}" ] || return 0
+	kill -KILL "$TARGET_PID" 2>/dev/null
+	wait "$TARGET_PID" 2>/dev/null
+	TARGET_PID=
+}
+
+# The state letter of a process (R, S, t, T, Z...), or "gone".
+proc_state() {
+	awk '{ sub(/.*\) /, ""); print substr($0, 1, 1) }' "/proc/$1/stat" 2>/dev/null || echo gone
+}
+
+tracer_of() {
+	awk '/^TracerPid:/ { print $2 }' "/proc/$1/status" 2>/dev/null
+}
