@@ -86,6 +86,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 
 	memset(o, 0, sizeof *o);
 	o->workers = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	opterr = 0;   /* one line of our own instead of getopt's */
 	while ((c = getopt_long(argc, argv, "o:fqj:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o': o->output = optarg; break;
@@ -99,7 +100,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case 'h': usage(stdout); exit(0);
 		case 'V': printf("pycore-capture %s\n", PYCORE_VERSION); exit(0);
-		default: return pc_fail(PC_EUSAGE, 0, "try 'pycore-capture --help'");
+		default:
+			return pc_fail(PC_EUSAGE, 0, "unknown option or missing argument: '%s' "
+				       "(try 'pycore-capture --help')", argv[optind - 1]);
 		}
 	}
 	if (optind != argc - 1)

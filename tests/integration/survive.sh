@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# The target survives captures: a busy multi-threaded program captured 50
+# times while real-time signals rain on it receives every signal, keeps
+# running, is never left stopped or traced, and exits with its own status.
+# A program stopped by SIGSTOP stays stopped after a capture.
+. "$(dirname "$0")/../lib.sh"
+
+CAPTURES=${SURVIVE_CAPTURES:-50}
+WORK=$(mktemp -d)
+SENDER=
+trap '[ -n "$SENDER" ] && kill "$SENDER" 2>/dev/null; stop_target; rm -rf "$WORK"' EXIT
+
+capture_many() {
+	local pid=$1 dir=$2 i failures=0
+	for i in $(seq "$CAPTURES"); do
+		if ! "$BIN/pycore-capture" -q -o "$dir/core" "$pid" 2>>"$dir/capture.err"; then
+			failures=$((failures + 1))
+		fi
+		rm -f "$dir/core"
+		case $(proc_state "$pid") in t|T|gone) echo "left in state $(proc_state "$pid") after capture $i"; return 1 ;; esac
+	done
+	[ "$failures" -eq 0 ] || { echo "$failures captures failed:"; sort -u "$dir/capture.err"; return 1; }
+}
+
+while read -r label py; do
+	dir=$WORK/$label
+	mkdir -p "$dir"
+	if ! start_target "$py" threads.py "$dir" --busy 2 --sleepers 2 --rtsig; then
+		fail "target starts [$label]"
+		continue
+	fi
+	pid=$TARGET_PID
+	signum=$(python3 -c "import json; print(json.load(open('$dir/ready.json'))['rtsig'])")
+	python3 "$TARGETS/signaller.py" "$pid" "$signum" "$dir/signals.stop" "$dir/signals.sent" &
+	SENDER=$!
+	check "$CAPTURES captures under a rain of signals all succeed [$label]" capture_many "$pid" "$dir"
+	touch "$dir/signals.stop"
+	wait "$SENDER"
+	SENDER=
+	check "the target is running and untraced after the captures [$label]" \
+		test "$(tracer_of "$pid")" = 0 -a "$(proc_state "$pid")" != t -a "$(proc_state "$pid")" != T
+	sent=$(cat "$dir/signals.sent")
+	echo "$sent" >"$dir/stop"
+	wait "$pid"
+	status=$?
+	TARGET_PID=
+	same "the target exits with its own status [$label]" "$status" 37
+	got=$(python3 -c "import json; print(json.load(open('$dir/result.json'))['rt_signals'])" 2>/dev/null)
+	same "the target received every one of the $sent signals sent [$label]" "$got" "$sent"
+	check "every busy thread kept running [$label]" python3 -c "
+import json, sys
+c = json.load(open('$dir/result.json'))['counts']
+sys.exit(0 if len(c) == 2 and min(c.values()) > 0 else 1)"
+
+	# Job control is left alone: a stopped program stays stopped.
+	if start_target "$py" threads.py "$dir" --busy 1 --sleepers 1; then
+		pid=$TARGET_PID
+		kill -STOP "$pid"
+		for _ in $(seq 50); do [ "$(proc_state "$pid")" = T ] && break; sleep 0.1; done
+		"$BIN/pycore-capture" -q -o "$dir/core.stopped" "$pid"
+		check "a SIGSTOPped target can be captured [$label]" test -s "$dir/core.stopped"
+		sleep 0.2
+		same "a SIGSTOPped target is still stopped after the capture [$label]" "$(proc_state "$pid")" T
+		kill -CONT "$pid"
+		sleep 0.3
+		check "SIGCONT resumes it as usual [$label]" test "$(proc_state "$pid")" != T
+		stop_target
+	fi
+	rm -rf "$dir"
+done < <(find_pythons)
