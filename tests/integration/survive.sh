@@ -52,6 +52,29 @@ import json, sys
 c = json.load(open('$dir/result.json'))['counts']
 sys.exit(0 if len(c) == 2 and min(c.values()) > 0 else 1)"
 
+	# Threads born and ending while the capture attaches.
+	rm -f "$dir/stop" "$dir/result.json"
+	if start_target "$py" threads.py "$dir" --busy 1 --sleepers 1 --churn; then
+		pid=$TARGET_PID
+		ok=0
+		for i in $(seq 10); do
+			"$BIN/pycore-capture" -q -o "$dir/core.churn" "$pid" 2>>"$dir/churn.err" &&
+				python3 "$TOP/tests/tools/coreinfo.py" "$dir/core.churn" >"$dir/churn.json" &&
+				python3 -c "import json,sys; d=json.load(open(sys.argv[1])); sys.exit(not (d['prstatus_pids'][0] == $pid and d['capture']['threads'] == len(d['prstatus_pids']) >= 3))" "$dir/churn.json" &&
+				ok=$((ok + 1))
+			rm -f "$dir/core.churn"
+		done
+		same "10 captures of a target whose threads come and go all succeed [$label]" "$ok" 10
+		[ "$ok" -eq 10 ] || sort -u "$dir/churn.err" | sed 's/^/    /'
+		echo 0 >"$dir/stop"
+		wait "$pid"
+		status=$?
+		TARGET_PID=
+		born=$(python3 -c "import json; print(json.load(open('$dir/result.json'))['threads_born'])" 2>/dev/null)
+		same "and it exits with its own status, having started $born threads [$label]" "$status" 37
+		rm -f "$dir/stop" "$dir/result.json"
+	fi
+
 	# Job control is left alone: a stopped program stays stopped.
 	if start_target "$py" threads.py "$dir" --busy 1 --sleepers 1; then
 		pid=$TARGET_PID

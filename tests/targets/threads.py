@@ -1,6 +1,6 @@
 """A multi-threaded Python target for the capture tests.
 
-usage: threads.py OUTDIR [--busy N] [--sleepers N] [--mb N] [--rtsig]
+usage: threads.py OUTDIR [--busy N] [--sleepers N] [--mb N] [--rtsig] [--churn]
 
 Starts N busy threads (they count loop iterations) and N sleeping threads,
 plants a buffer of known content (and optionally N MB of small objects),
@@ -8,6 +8,9 @@ then writes OUTDIR/ready.json with what the process itself knows: its pid,
 the native ids of its threads, its command line, the buffer's address and
 SHA-256.  It runs until OUTDIR/stop exists, then writes OUTDIR/result.json
 (loop counts, real-time signals received) and exits with status 37.
+
+With --churn one more thread starts short-lived threads without pause, so
+threads are born and die while a capture attaches.
 
 With --rtsig it counts SIGRTMIN+2 deliveries through signal.set_wakeup_fd,
 which writes one byte per signal the C handler receives (Python's own
@@ -27,12 +30,12 @@ EXIT_CODE = 37
 
 
 def parse(argv):
-    opts = {"busy": 2, "sleepers": 2, "mb": 0, "rtsig": False}
+    opts = {"busy": 2, "sleepers": 2, "mb": 0, "rtsig": False, "churn": False}
     outdir, i = argv[1], 2
     while i < len(argv):
         key = argv[i].lstrip("-")
-        if key == "rtsig":
-            opts["rtsig"] = True
+        if key in ("rtsig", "churn"):
+            opts[key] = True
             i += 1
         else:
             opts[key] = int(argv[i + 1])
@@ -67,6 +70,16 @@ def main():
         while not done.is_set():
             time.sleep(0.01)
 
+    born = [0]
+
+    def churn():
+        while not done.is_set():
+            t = threading.Thread(target=time.sleep, args=(0.002,))
+            t.start()
+            born[0] += 1
+            if born[0] % 8 == 0:
+                t.join()
+
     rt_count = [0]
     rtsig = getattr(signal, "SIGRTMIN", 34) + 2
     if opts["rtsig"]:
@@ -76,12 +89,13 @@ def main():
         signal.set_wakeup_fd(wfd)
 
         def drain():
-            while True:
+            while not done.is_set():
                 for b in os.read(rfd, 4096):
                     if b == rtsig:
                         rt_count[0] += 1
 
-        threading.Thread(target=drain, daemon=True).start()
+        drainer = threading.Thread(target=drain, daemon=True)
+        drainer.start()
 
     threads = [threading.Thread(target=busy, args=(k,), daemon=True)
                for k in range(opts["busy"])]
@@ -89,6 +103,9 @@ def main():
                 for _ in range(opts["sleepers"])]
     for t in threads:
         t.start()
+    if opts["churn"]:
+        threads.append(threading.Thread(target=churn, daemon=True))
+        threads[-1].start()
     ballast = [{"k": i, "v": str(i)} for i in range(opts["mb"] * 4000)]
     data, addr = plant_buffer()
     time.sleep(0.2)  # let every thread reach its loop
@@ -99,7 +116,7 @@ def main():
         "pid": os.getpid(),
         "executable": sys.executable,
         "version": sys.version.split()[0],
-        "native_ids": sorted(t.native_id for t in threading.enumerate()),
+        "native_ids": sorted(t.native_id for t in threading.enumerate() if t.native_id),
         "tasks": sorted(int(t) for t in os.listdir("/proc/self/task")),
         "cmdline_hex": cmdline.hex(),
         "buffer_addr": addr,
@@ -120,8 +137,17 @@ def main():
     deadline = time.monotonic() + 10
     while rt_count[0] < expected and time.monotonic() < deadline:
         time.sleep(0.01)
+    # Wind every thread down before exiting: daemon threads still running
+    # during interpreter finalization can crash some CPython versions, and
+    # such a crash must not be mistaken for harm done by a capture.
     done.set()
-    result = {"counts": counts, "rt_signals": rt_count[0]}
+    for t in threads:
+        t.join()
+    if opts["rtsig"]:
+        signal.set_wakeup_fd(-1)
+        os.write(wfd, b"\0")
+        drainer.join()
+    result = {"counts": counts, "rt_signals": rt_count[0], "threads_born": born[0]}
     with open(os.path.join(outdir, "result.json"), "w") as f:
         json.dump(result, f)
     sys.exit(EXIT_CODE)

@@ -1,0 +1,1180 @@
+/* test_lz4pack.c — the seekable LZ4 container (common/lz4pack.h): written by
+ * sink_lz4 (gcore/sink_lz4.c), read back by lz4pack (analyze/lz4pack.c) and
+ * by the real `lz4 -d`, compared with sink_raw's sparse file, and damaged
+ * in the ways a disk or a bad copy damages files. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../analyze/lz4pack.h"
+#include "../../common/error.h"
+#include "../../common/lz4pack.h"
+#include "../../common/xxh32.h"
+#include "../../gcore/sink.h"
+
+#define MiB (1024u * 1024u)
+
+static char tmpdir[64];
+
+/* ------------------------------------------------------------------ */
+/* Synthetic core streams                                              */
+
+/* 'T' compressible text, 'R' incompressible bytes, 'Z' zeros written as
+ * data, 'H' a hole (zeros the sink is told to skip). */
+struct op {
+	char kind;
+	uint64_t len;
+};
+
+#define END { 0, 0 }
+static const struct op ops_mixed[] = {
+	{ 'T', 1000 }, { 'H', 2 * MiB + 17 }, { 'R', 1258291 }, { 'H', 5000 },
+	{ 'T', 300000 }, { 'Z', 70000 }, { 'R', 100 }, { 'H', MiB + 333 }, END,
+};
+static const struct op ops_exact3[] = {   /* exactly 3 MiB; block 1 all hole */
+	{ 'R', MiB - 10 }, { 'H', MiB + 10 }, { 'T', MiB }, END,
+};
+static const struct op ops_holes2[] = { { 'H', 2 * MiB }, END };
+static const struct op ops_few[] = { { 'T', 7 }, END };
+static const struct op ops_empty[] = { END };
+static const struct op ops_block_plus_one[] = { { 'T', MiB }, { 'R', 1 }, END };
+static const struct op ops_small3[] = { { 'T', 2 * MiB + 100 }, END };
+
+struct stream {
+	const char *name;
+	const struct op *ops;
+	uint8_t *content;
+	uint64_t size;
+};
+
+static struct stream streams[] = {
+	{ "mixed", ops_mixed, NULL, 0 },
+	{ "exact 3 MiB", ops_exact3, NULL, 0 },
+	{ "2 MiB of holes", ops_holes2, NULL, 0 },
+	{ "7 bytes", ops_few, NULL, 0 },
+	{ "empty", ops_empty, NULL, 0 },
+	{ "1 MiB + 1", ops_block_plus_one, NULL, 0 },
+	{ "small, 3 blocks", ops_small3, NULL, 0 },
+};
+#define NSTREAMS (sizeof streams / sizeof streams[0])
+enum { S_MIXED, S_EXACT3, S_HOLES2, S_FEW, S_EMPTY, S_PLUS1, S_SMALL3 };
+
+static uint64_t rng_state;
+
+static uint64_t rng(void)
+{
+	/* xorshift64* */
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 0x2545F4914F6CDD1Dull;
+}
+
+static void build_content(struct stream *s)
+{
+	uint64_t size = 0, at = 0;
+	for (const struct op *o = s->ops; o->kind; o++)
+		size += o->len;
+	s->size = size;
+	s->content = calloc(1, size ? size : 1);
+	assert_non_null(s->content);
+	rng_state = 0x9E3779B97F4A7C15ull;
+	for (const struct op *o = s->ops; o->kind; o++) {
+		uint8_t *p = s->content + at;
+		if (o->kind == 'R') {
+			for (uint64_t i = 0; i < o->len; i++)
+				p[i] = (uint8_t)(rng() >> 56);
+		} else if (o->kind == 'T') {
+			static const char words[] = "PyObject ob_refcnt ob_type tp_name "
+						    "frame f_code co_name heap arena ";
+			for (uint64_t i = 0; i < o->len; i++)
+				p[i] = i % 4099 < 7 ? (uint8_t)('0' + (i / 4099) % 10)
+						    : (uint8_t)words[i % (sizeof words - 1)];
+		}
+		at += o->len;
+	}
+}
+
+/* Feed a stream to a sink in awkward pieces. */
+static void feed(struct pc_sink *k, const struct stream *s)
+{
+	static const uint64_t pieces[] = { 1, 4095, 65536, 777777, 3, 1048576, 131 };
+	uint64_t at = 0;
+	size_t pi = 0;
+
+	for (const struct op *o = s->ops; o->kind; o++) {
+		if (o->kind == 'H') {
+			uint64_t first = o->len > 3 ? o->len / 3 : o->len;
+			assert_int_equal(sink_hole(k, first), 0);
+			if (o->len > first)
+				assert_int_equal(sink_hole(k, o->len - first), 0);
+		} else {
+			for (uint64_t done = 0; done < o->len;) {
+				uint64_t n = pieces[pi++ % (sizeof pieces / sizeof pieces[0])];
+				if (n > o->len - done)
+					n = o->len - done;
+				assert_int_equal(sink_write(k, s->content + at + done, (size_t)n), 0);
+				done += n;
+			}
+		}
+		at += o->len;
+		assert_int_equal(k->offset, at);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Files                                                               */
+
+struct tmp {
+	char path[128];
+};
+
+static int tmp_open(struct tmp *t)
+{
+	int fd;
+	snprintf(t->path, sizeof t->path, "%s/core-XXXXXX", tmpdir);
+	fd = mkstemp(t->path);
+	assert_true(fd >= 0);
+	return fd;
+}
+
+static void tmp_remove(struct tmp *t)
+{
+	unlink(t->path);
+}
+
+static uint8_t *slurp(const char *path, size_t *len)
+{
+	int fd = open(path, O_RDONLY);
+	struct stat st;
+	uint8_t *buf;
+
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	buf = malloc((size_t)st.st_size + 1);
+	assert_non_null(buf);
+	assert_int_equal(pread(fd, buf, (size_t)st.st_size, 0), st.st_size);
+	close(fd);
+	*len = (size_t)st.st_size;
+	return buf;
+}
+
+static void spill(struct tmp *t, const uint8_t *buf, size_t len)
+{
+	int fd = tmp_open(t);
+	assert_int_equal(write(fd, buf, len), (ssize_t)len);
+	close(fd);
+}
+
+static void write_lz4(struct tmp *t, const struct stream *s, int nworkers)
+{
+	int fd = tmp_open(t);
+	struct pc_sink *k;
+	struct stat st;
+
+	pc_clear_error();
+	k = sink_lz4_new(fd, s->size, nworkers);
+	assert_non_null(k);
+	feed(k, s);
+	assert_int_equal(sink_finish(k), 0);
+	assert_int_equal(k->offset, s->size);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_int_equal(k->stored, (uint64_t)st.st_size);
+	sink_destroy(k);
+	close(fd);
+}
+
+static void write_raw(struct tmp *t, const struct stream *s)
+{
+	int fd = tmp_open(t);
+	struct pc_sink *k = sink_raw_new(fd);
+	uint64_t data = 0;
+
+	assert_non_null(k);
+	feed(k, s);
+	assert_int_equal(sink_finish(k), 0);
+	assert_int_equal(k->offset, s->size);
+	for (const struct op *o = s->ops; o->kind; o++)
+		data += o->kind == 'H' ? 0 : o->len;
+	assert_int_equal(k->stored, data);
+	sink_destroy(k);
+	close(fd);
+}
+
+struct opened {
+	int fd;
+	struct lz4pack *p;
+};
+
+static struct lz4pack *open_pack(const char *path, struct opened *o)
+{
+	o->fd = open(path, O_RDONLY);
+	assert_true(o->fd >= 0);
+	pc_clear_error();
+	o->p = lz4pack_open(o->fd);
+	return o->p;
+}
+
+static void close_pack(struct opened *o)
+{
+	lz4pack_close(o->p);
+	close(o->fd);
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return v;
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	memcpy(p, &v, 4);
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	memcpy(p, &v, 8);
+}
+
+/* The container's index, parsed here independently of the reader. */
+struct layout {
+	uint64_t frame_at, count, csize;
+	size_t offsets_at;       /* file offset of block offset[0] */
+};
+
+static void parse_layout(const uint8_t *f, size_t n, struct layout *L)
+{
+	assert_true(n >= 79);
+	assert_memory_equal(f + n - 8, LZ4PACK_TAIL_MAGIC, 8);
+	L->frame_at = get64(f + n - 16);
+	assert_true(L->frame_at + 48 <= n);
+	assert_int_equal(get32(f + L->frame_at), LZ4PACK_SKIP_MAGIC);
+	L->csize = get64(f + L->frame_at + 8 + 16);
+	L->count = get64(f + L->frame_at + 8 + 24);
+	L->offsets_at = (size_t)L->frame_at + 8 + LZ4PACK_INDEX_FIXED;
+}
+
+static uint64_t block_at(const uint8_t *f, const struct layout *L, uint64_t i)
+{
+	return get64(f + L->offsets_at + 8 * i);
+}
+
+/* ------------------------------------------------------------------ */
+/* Reads                                                               */
+
+/* pread at off and compare with the stream; bytes past what was read must
+ * stay untouched. */
+static void check_read(struct lz4pack *p, const struct stream *s, uint64_t off, size_t len)
+{
+	uint8_t *buf = malloc(len + 16);
+	size_t want = off >= s->size ? 0 : (size_t)(s->size - off < len ? s->size - off : len);
+	ssize_t n;
+
+	assert_non_null(buf);
+	memset(buf, 0xA5, len + 16);
+	n = lz4pack_pread(p, buf, len, off);
+	if (n != (ssize_t)want)
+		fail_msg("%s: pread(%zu at %llu) = %zd, want %zu (%s)", s->name, len,
+			 (unsigned long long)off, n, want, pc_errmsg());
+	if (want && memcmp(buf, s->content + off, want) != 0)
+		fail_msg("%s: pread(%zu at %llu): wrong bytes", s->name, len,
+			 (unsigned long long)off);
+	for (size_t i = want; i < len + 16; i++)
+		if (buf[i] != 0xA5)
+			fail_msg("%s: pread(%zu at %llu) wrote past %zu bytes", s->name, len,
+				 (unsigned long long)off, want);
+	free(buf);
+}
+
+static void test_container_round_trip_at_random_offsets(void **state)
+{
+	(void)state;
+	for (size_t si = 0; si < NSTREAMS; si++) {
+		const struct stream *s = &streams[si];
+		uint64_t nblocks = (s->size + MiB - 1) / MiB;
+		struct tmp t;
+		struct opened o;
+		struct lz4pack *p;
+
+		write_lz4(&t, s, 2);
+		p = open_pack(t.path, &o);
+		if (!p)
+			fail_msg("%s: open: %s", s->name, pc_errmsg());
+		assert_int_equal(lz4pack_size(p), s->size);
+
+		check_read(p, s, 0, (size_t)s->size);           /* all at once */
+		for (uint64_t k = 1; k <= nblocks; k++) {       /* every boundary */
+			check_read(p, s, k * MiB - 5, 10);
+			check_read(p, s, k * MiB - 1, 1);
+			check_read(p, s, k * MiB, 1);
+			check_read(p, s, k * MiB - 1, MiB + 2);
+		}
+		check_read(p, s, s->size, 100);                  /* at and past the end */
+		check_read(p, s, s->size + 1, 1);
+		check_read(p, s, s->size > 3 ? s->size - 3 : 0, 100);
+		check_read(p, s, UINT64_MAX, 8);
+		check_read(p, s, UINT64_MAX - 4, 8);
+		check_read(p, s, 0, 0);
+		rng_state = 0x1234567 + si;
+		for (int i = 0; i < 400; i++) {
+			uint64_t off = rng() % (s->size + 2000);
+			size_t len;
+			switch (rng() % 4) {
+			case 0: len = (size_t)(rng() % 64); break;
+			case 1: len = (size_t)(rng() % 70000); break;
+			case 2: len = (size_t)(rng() % (MiB + 100)); break;
+			default: len = (size_t)(rng() % (3 * MiB)); break;
+			}
+			check_read(p, s, off, len);
+		}
+		/* A length that does not fit in the core is clipped to it. */
+		if (s->size) {
+			uint8_t *all = malloc((size_t)s->size);
+			assert_int_equal(lz4pack_pread(p, all, SIZE_MAX, 0), (ssize_t)s->size);
+			assert_memory_equal(all, s->content, (size_t)s->size);
+			assert_int_equal(lz4pack_pread(p, all, SIZE_MAX - 10, s->size - 1), 1);
+			assert_int_equal(all[0], s->content[s->size - 1]);
+			free(all);
+		}
+		close_pack(&o);
+		tmp_remove(&t);
+	}
+}
+
+static void test_container_layout_matches_the_documented_format(void **state)
+{
+	(void)state;
+	for (size_t si = 0; si < NSTREAMS; si++) {
+		const struct stream *s = &streams[si];
+		struct tmp t;
+		size_t n;
+		uint8_t *f;
+		struct layout L;
+		uint64_t pos = LZ4PACK_FRAME_HDR_SIZE, nblocks = (s->size + MiB - 1) / MiB;
+		uint64_t payload;
+
+		write_lz4(&t, s, 3);
+		f = slurp(t.path, &n);
+		/* frame header */
+		assert_int_equal(get32(f), LZ4PACK_FRAME_MAGIC);
+		assert_int_equal(f[4], 0x7C);
+		assert_int_equal(f[5], 0x60);
+		assert_int_equal(get64(f + 6), s->size);
+		assert_int_equal(f[14], (xxh32(f + 4, 10, 0) >> 8) & 0xff);
+		/* blocks, in order, each with its checksum */
+		parse_layout(f, n, &L);
+		assert_int_equal(L.count, nblocks);
+		assert_int_equal(L.csize, s->size);
+		for (uint64_t i = 0; i < nblocks; i++) {
+			uint32_t hdr = get32(f + pos), size = hdr & ~LZ4PACK_STORED_BIT;
+			uint64_t want = i + 1 < nblocks ? MiB : s->size - i * MiB;
+			assert_int_equal(block_at(f, &L, i), pos);
+			assert_true(size > 0 && size <= want);
+			if (hdr & LZ4PACK_STORED_BIT) {
+				assert_int_equal(size, want);
+				assert_memory_equal(f + pos + 4, s->content + i * MiB, want);
+			}
+			assert_int_equal(get32(f + pos + 4 + size), xxh32(f + pos + 4, size, 0));
+			pos += 8 + size;
+		}
+		/* end mark, content checksum, then the skippable index frame */
+		assert_int_equal(get32(f + pos), 0);
+		assert_int_equal(get32(f + pos + 4), xxh32(s->content, (size_t)s->size, 0));
+		assert_int_equal(L.frame_at, pos + 8);
+		payload = get32(f + pos + 12);
+		assert_int_equal(payload, LZ4PACK_INDEX_FIXED + 8 * nblocks + LZ4PACK_TAIL_SIZE);
+		assert_int_equal(L.frame_at + 8 + payload, n);
+		assert_memory_equal(f + L.frame_at + 8, LZ4PACK_INDEX_MAGIC, 8);
+		assert_int_equal(get32(f + L.frame_at + 16), LZ4PACK_INDEX_VERSION);
+		assert_int_equal(get32(f + L.frame_at + 20), MiB);
+		free(f);
+		tmp_remove(&t);
+	}
+}
+
+static void test_incompressible_block_is_stored_and_zero_blocks_are_tiny(void **state)
+{
+	(void)state;
+	const struct stream *s = &streams[S_EXACT3];
+	struct tmp t;
+	size_t n;
+	uint8_t *f;
+	struct layout L;
+
+	write_lz4(&t, s, 1);
+	f = slurp(t.path, &n);
+	parse_layout(f, n, &L);
+	assert_int_equal(L.count, 3);
+	/* Block 0 is random bytes (and 10 zeros): stored as they are. */
+	assert_true(get32(f + block_at(f, &L, 0)) & LZ4PACK_STORED_BIT);
+	/* Block 1 is all hole: a few KiB at most. */
+	assert_true(block_at(f, &L, 2) - block_at(f, &L, 1) < 8192);
+	assert_false(get32(f + block_at(f, &L, 1)) & LZ4PACK_STORED_BIT);
+	free(f);
+	tmp_remove(&t);
+}
+
+static void test_lz4pack_is_lz4_recognises_lz4_frames_only(void **state)
+{
+	(void)state;
+	const struct stream *s = &streams[S_MIXED];
+	struct tmp z, r, cli;
+	char cmd[512];
+	int fd;
+
+	write_lz4(&z, s, 2);
+	write_raw(&r, s);
+	fd = open(z.path, O_RDONLY);
+	assert_true(lz4pack_is_lz4(fd));
+	close(fd);
+	fd = open(r.path, O_RDONLY);
+	assert_false(lz4pack_is_lz4(fd));
+	close(fd);
+
+	/* A frame of the lz4 CLI is LZ4 but not a pycore container. */
+	close(tmp_open(&cli));
+	snprintf(cmd, sizeof cmd, "lz4 -q -f -c '%s' > '%s'", r.path, cli.path);
+	assert_int_equal(system(cmd), 0);
+	fd = open(cli.path, O_RDONLY);
+	assert_true(lz4pack_is_lz4(fd));
+	pc_clear_error();
+	assert_null(lz4pack_open(fd));
+	assert_int_equal(pc_errcode(), PC_EFORMAT);
+	close(fd);
+	tmp_remove(&z);
+	tmp_remove(&r);
+	tmp_remove(&cli);
+}
+
+/* ------------------------------------------------------------------ */
+/* Raw sink and the lz4 CLI                                            */
+
+static uint8_t *run_lz4_d(const char *path, size_t *len, int *status)
+{
+	char cmd[256];
+	size_t cap = 1 << 20, n = 0, r;
+	uint8_t *buf = malloc(cap);
+	FILE *pf;
+
+	snprintf(cmd, sizeof cmd, "lz4 -d -c -q '%s' 2>/dev/null", path);
+	pf = popen(cmd, "r");
+	assert_non_null(pf);
+	while ((r = fread(buf + n, 1, cap - n, pf)) > 0) {
+		n += r;
+		if (n == cap)
+			buf = realloc(buf, cap *= 2);
+		assert_non_null(buf);
+	}
+	*status = pclose(pf);
+	*len = n;
+	return buf;
+}
+
+static void test_lz4_cli_decompresses_the_container_to_the_raw_core(void **state)
+{
+	(void)state;
+	for (size_t si = 0; si < NSTREAMS; si++) {
+		const struct stream *s = &streams[si];
+		struct tmp z, r;
+		size_t raw_len, out_len;
+		uint8_t *raw, *out;
+		int status;
+
+		write_lz4(&z, s, 2);
+		write_raw(&r, s);
+		raw = slurp(r.path, &raw_len);
+		if (raw_len != s->size)
+			fail_msg("%s: raw file is %zu bytes, want %llu", s->name, raw_len,
+				 (unsigned long long)s->size);
+		assert_memory_equal(raw, s->content, raw_len);
+		out = run_lz4_d(z.path, &out_len, &status);
+		if (status != 0)
+			fail_msg("%s: lz4 -d exited with status %d", s->name, status);
+		if (out_len != raw_len)
+			fail_msg("%s: lz4 -d gave %zu bytes, want %zu", s->name, out_len, raw_len);
+		assert_memory_equal(out, raw, raw_len);
+		free(raw);
+		free(out);
+		tmp_remove(&z);
+		tmp_remove(&r);
+	}
+}
+
+static void test_raw_file_ending_in_a_hole_has_the_full_length(void **state)
+{
+	(void)state;
+	static const struct op ops[] = { { 'T', 5000 }, { 'H', 3 * MiB + 7 }, END };
+	struct stream s = { "ends in a hole", ops, NULL, 0 };
+	struct tmp r;
+	struct stat st;
+	size_t n;
+	uint8_t *f;
+
+	build_content(&s);
+	write_raw(&r, &s);
+	assert_int_equal(stat(r.path, &st), 0);
+	assert_int_equal(st.st_size, 5000 + 3 * MiB + 7);
+	f = slurp(r.path, &n);
+	assert_memory_equal(f, s.content, n);
+	free(f);
+	free(s.content);
+	tmp_remove(&r);
+
+	/* And the stream of holes only. */
+	write_raw(&r, &streams[S_HOLES2]);
+	assert_int_equal(stat(r.path, &st), 0);
+	assert_int_equal(st.st_size, 2 * MiB);
+	tmp_remove(&r);
+}
+
+static void test_lz4_cli_rejects_a_container_with_a_flipped_byte(void **state)
+{
+	(void)state;
+	const struct stream *s = &streams[S_MIXED];
+	struct tmp z, d;
+	size_t n, out_len;
+	uint8_t *f, *out;
+	struct layout L;
+	int status;
+
+	/* The block checksums we write are the ones lz4 checks. */
+	write_lz4(&z, s, 2);
+	f = slurp(z.path, &n);
+	parse_layout(f, n, &L);
+	f[block_at(f, &L, 1) + 100] ^= 0x10;
+	spill(&d, f, n);
+	out = run_lz4_d(d.path, &out_len, &status);
+	assert_int_not_equal(status, 0);
+	free(out);
+	free(f);
+	tmp_remove(&z);
+	tmp_remove(&d);
+}
+
+/* ------------------------------------------------------------------ */
+/* Damage                                                              */
+
+/* The damaged file must fail to open with PC_EFORMAT, or else every block
+ * reads either correctly or as -1 with PC_EFORMAT, at least one fails, and
+ * a failed block leaves the block read before it intact. */
+static void expect_damage_detected(const struct stream *s, const uint8_t *f, size_t n,
+				   const char *what)
+{
+	uint64_t nblocks = (s->size + MiB - 1) / MiB;
+	uint8_t *buf = malloc(MiB);
+	struct tmp d;
+	struct opened o;
+	int failed = 0;
+
+	spill(&d, f, n);
+	if (!open_pack(d.path, &o)) {
+		if (pc_errcode() != PC_EFORMAT)
+			fail_msg("%s: open failed with code %d, want PC_EFORMAT (%s)", what,
+				 pc_errcode(), pc_errmsg());
+		close(o.fd);
+		tmp_remove(&d);
+		free(buf);
+		return;
+	}
+	for (uint64_t i = 0; i < nblocks; i++) {
+		size_t want = i + 1 < nblocks ? MiB : (size_t)(s->size - i * MiB);
+		ssize_t r;
+
+		pc_clear_error();
+		r = lz4pack_pread(o.p, buf, want, i * MiB);
+		if (r == -1) {
+			if (pc_errcode() != PC_EFORMAT)
+				fail_msg("%s: block %llu failed with code %d, want PC_EFORMAT (%s)",
+					 what, (unsigned long long)i, pc_errcode(), pc_errmsg());
+			failed++;
+			if (i > 0) {
+				r = lz4pack_pread(o.p, buf, MiB, (i - 1) * MiB);
+				if (r != -1 && (r != MiB || memcmp(buf, s->content + (i - 1) * MiB, MiB)))
+					fail_msg("%s: block %llu reads wrong after block %llu failed",
+						 what, (unsigned long long)i - 1, (unsigned long long)i);
+			}
+		} else if (r != (ssize_t)want || memcmp(buf, s->content + i * MiB, want) != 0) {
+			fail_msg("%s: block %llu read %zd bytes of wrong data", what,
+				 (unsigned long long)i, r);
+		}
+	}
+	if (!failed)
+		fail_msg("%s: damage went unnoticed", what);
+	close_pack(&o);
+	tmp_remove(&d);
+	free(buf);
+}
+
+static uint8_t *container_bytes(const struct stream *s, size_t *n, struct layout *L)
+{
+	struct tmp z;
+	uint8_t *f;
+	write_lz4(&z, s, 2);
+	f = slurp(z.path, n);
+	tmp_remove(&z);
+	parse_layout(f, *n, L);
+	return f;
+}
+
+static void test_damaged_block_data_checksum_or_header_is_a_format_error(void **state)
+{
+	(void)state;
+	const struct stream *s = &streams[S_MIXED];
+	size_t n;
+	struct layout L;
+	uint8_t *orig = container_bytes(s, &n, &L), *f = malloc(n);
+	int stored = 0;
+
+	for (uint64_t i = 0; i < L.count; i++) {
+		uint64_t at = block_at(orig, &L, i), next = i + 1 < L.count ?
+			block_at(orig, &L, i + 1) : L.frame_at - 8;
+		uint32_t size = get32(orig + at) & ~LZ4PACK_STORED_BIT;
+		char what[96];
+
+		stored += !!(get32(orig + at) & LZ4PACK_STORED_BIT);
+		/* a byte in the middle of the data, the first and last data byte */
+		static const int where[] = { 0, 1, 2 };
+		for (size_t w = 0; w < sizeof where / sizeof where[0]; w++) {
+			uint64_t b = at + 4 + (w == 0 ? size / 2 : w == 1 ? 0 : size - 1);
+			memcpy(f, orig, n);
+			f[b] ^= 0x01;
+			snprintf(what, sizeof what, "block %llu data byte %llu flipped",
+				 (unsigned long long)i, (unsigned long long)b);
+			expect_damage_detected(s, f, n, what);
+		}
+		/* its checksum */
+		memcpy(f, orig, n);
+		f[next - 2] ^= 0x80;
+		snprintf(what, sizeof what, "block %llu checksum", (unsigned long long)i);
+		expect_damage_detected(s, f, n, what);
+		/* its size: one more, one less */
+		memcpy(f, orig, n);
+		put32(f + at, get32(orig + at) + 1);
+		snprintf(what, sizeof what, "block %llu size + 1", (unsigned long long)i);
+		expect_damage_detected(s, f, n, what);
+		memcpy(f, orig, n);
+		put32(f + at, get32(orig + at) - 1);
+		snprintf(what, sizeof what, "block %llu size - 1", (unsigned long long)i);
+		expect_damage_detected(s, f, n, what);
+	}
+	assert_true(stored > 0);   /* the random bytes made a stored block */
+	free(orig);
+	free(f);
+}
+
+/* The block checksum covers the data, not the size word: a flipped stored
+ * bit passes it, and the reader must still refuse the block.
+ * Found while writing these tests: a stored block read as LZ4 fails to
+ * decompress after writing into the reader's one-block cache, so the block
+ * read just before it comes back wrong. */
+static void test_flipped_stored_bit_is_a_format_error_and_spares_other_blocks(void **state)
+{
+	(void)state;
+	const struct stream *s = &streams[S_MIXED];
+	size_t n;
+	struct layout L;
+	uint8_t *orig = container_bytes(s, &n, &L), *f = malloc(n);
+
+	for (uint64_t i = 0; i < L.count; i++) {
+		uint64_t at = block_at(orig, &L, i);
+		char what[96];
+
+		memcpy(f, orig, n);
+		put32(f + at, get32(orig + at) ^ LZ4PACK_STORED_BIT);
+		snprintf(what, sizeof what, "block %llu (%s) stored bit flipped",
+			 (unsigned long long)i,
+			 get32(orig + at) & LZ4PACK_STORED_BIT ? "stored" : "compressed");
+		expect_damage_detected(s, f, n, what);
+	}
+	free(orig);
+	free(f);
+}
+
+static void test_truncated_container_does_not_open(void **state)
+{
+	(void)state;
+	const struct stream *s = &streams[S_MIXED];
+	size_t n;
+	struct layout L;
+	uint8_t *f = container_bytes(s, &n, &L);
+	const size_t cuts[] = { n - 1, n - 8, n - 16, n - 17, (size_t)L.frame_at + 8,
+				(size_t)L.frame_at, (size_t)L.frame_at - 1, n / 2, 79, 78,
+				15, 4, 0 };
+
+	for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
+		struct tmp d;
+		struct opened o;
+		spill(&d, f, cuts[i]);
+		if (open_pack(d.path, &o)) {
+			close_pack(&o);
+			fail_msg("truncated to %zu of %zu bytes: opened", cuts[i], n);
+		}
+		if (pc_errcode() != PC_EFORMAT)
+			fail_msg("truncated to %zu: code %d, want PC_EFORMAT", cuts[i], pc_errcode());
+		close(o.fd);
+		tmp_remove(&d);
+	}
+	free(f);
+}
+
+static void test_damaged_index_or_frame_header_does_not_open(void **state)
+{
+	(void)state;
+	const struct stream *s = &streams[S_MIXED];
+	size_t n;
+	struct layout L;
+	uint8_t *orig = container_bytes(s, &n, &L), *f = malloc(n);
+	const size_t idx = (size_t)L.frame_at + 8;   /* the index payload */
+	struct {
+		const char *what;
+		size_t at;
+		int kind;      /* 0: zero 8 bytes, 1: flip bit 0, 2: +1 (u64), 3: +1 (u32) */
+	} cases[] = {
+		{ "tail magic zeroed", n - 8, 0 },
+		{ "tail magic byte", n - 1, 1 },
+		{ "tail frame offset + 1", n - 16, 2 },
+		{ "tail frame offset zeroed", n - 16, 0 },
+		{ "skippable magic", (size_t)L.frame_at, 1 },
+		{ "skippable payload size", (size_t)L.frame_at + 4, 3 },
+		{ "index magic", idx, 1 },
+		{ "index version", idx + 8, 3 },
+		{ "index block size", idx + 12, 3 },
+		{ "index content size", idx + 16, 2 },
+		{ "index block count", idx + 24, 2 },
+		{ "index block count zeroed", idx + 24, 0 },
+		{ "frame magic", 0, 1 },
+		{ "frame FLG", 4, 1 },
+		{ "frame BD", 5, 1 },
+		{ "frame content size", 6, 1 },
+		{ "frame header checksum", 14, 1 },
+		{ "first block offset", L.offsets_at, 2 },
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct tmp d;
+		struct opened o;
+		memcpy(f, orig, n);
+		switch (cases[i].kind) {
+		case 0: memset(f + cases[i].at, 0, 8); break;
+		case 1: f[cases[i].at] ^= 0x01; break;
+		case 2: put64(f + cases[i].at, get64(f + cases[i].at) + 1); break;
+		case 3: put32(f + cases[i].at, get32(f + cases[i].at) + 1); break;
+		}
+		spill(&d, f, n);
+		if (open_pack(d.path, &o)) {
+			close_pack(&o);
+			fail_msg("%s: opened", cases[i].what);
+		}
+		if (pc_errcode() != PC_EFORMAT)
+			fail_msg("%s: code %d, want PC_EFORMAT", cases[i].what, pc_errcode());
+		close(o.fd);
+		tmp_remove(&d);
+	}
+	free(orig);
+	free(f);
+}
+
+static void test_changed_index_offsets_are_format_errors(void **state)
+{
+	(void)state;
+	const struct stream *s = &streams[S_MIXED];
+	size_t n;
+	struct layout L;
+	uint8_t *orig = container_bytes(s, &n, &L), *f = malloc(n);
+
+	assert_true(L.count >= 4);
+	for (uint64_t i = 0; i < L.count; i++) {
+		uint8_t *e = f + L.offsets_at + 8 * i;
+		uint64_t v = block_at(orig, &L, i);
+		const uint64_t values[] = { v + 1, v - 1, v + 4, v - 8, 0, n, n * 2,
+					    v | (1ull << 63), v ^ (1ull << 40),
+					    i + 1 < L.count ? block_at(orig, &L, i + 1) : v + 16,
+					    i > 0 ? block_at(orig, &L, i - 1) : 16 };
+		for (size_t k = 0; k < sizeof values / sizeof values[0]; k++) {
+			char what[96];
+			memcpy(f, orig, n);
+			put64(e, values[k]);
+			snprintf(what, sizeof what, "offset of block %llu: %#llx → %#llx",
+				 (unsigned long long)i, (unsigned long long)v,
+				 (unsigned long long)values[k]);
+			expect_damage_detected(s, f, n, what);
+		}
+	}
+	/* Two offsets swapped. */
+	memcpy(f, orig, n);
+	put64(f + L.offsets_at + 8, block_at(orig, &L, 2));
+	put64(f + L.offsets_at + 16, block_at(orig, &L, 1));
+	expect_damage_detected(s, f, n, "offsets of blocks 1 and 2 swapped");
+	free(orig);
+	free(f);
+}
+
+/* Found while writing these tests: an offset so large that adding the
+ * block framing wraps around 2^64 passes the index check, and reading its
+ * block then fails as an internal error (pread of a negative offset,
+ * EINVAL) instead of PC_EFORMAT. */
+static void test_index_offset_that_wraps_around_is_a_format_error(void **state)
+{
+	(void)state;
+	const struct stream *s = &streams[S_SMALL3];
+	size_t n;
+	struct layout L;
+	uint8_t *orig = container_bytes(s, &n, &L), *f = malloc(n);
+
+	assert_int_equal(L.count, 3);
+	assert_true(n < MiB);             /* every block's span is "small" */
+	for (uint64_t v = UINT64_MAX - 7; v != 0; v++) {
+		char what[64];
+		memcpy(f, orig, n);
+		put64(f + L.offsets_at + 16, v);
+		snprintf(what, sizeof what, "offset of block 2 = %#llx", (unsigned long long)v);
+		expect_damage_detected(s, f, n, what);
+	}
+	free(orig);
+	free(f);
+}
+
+/* Found while writing these tests: a content size within one block of 2^64
+ * makes the expected block count wrap to 0, the index check passes with no
+ * blocks at all, and a read then indexes past the offset table. */
+static void test_index_with_a_content_size_that_wraps_the_block_count_does_not_open(void **state)
+{
+	(void)state;
+	uint8_t f[79];
+	struct tmp d;
+	struct opened o;
+
+	memset(f, 0, sizeof f);
+	put32(f, LZ4PACK_FRAME_MAGIC);
+	f[4] = LZ4PACK_FLG;
+	f[5] = LZ4PACK_BD;
+	put64(f + 6, UINT64_MAX);
+	f[14] = (uint8_t)(xxh32(f + 4, 10, 0) >> 8);
+	put32(f + 15, 0);                         /* end mark */
+	put32(f + 19, xxh32("", 0, 0));           /* content checksum */
+	put32(f + 23, LZ4PACK_SKIP_MAGIC);
+	put32(f + 27, 48);
+	memcpy(f + 31, LZ4PACK_INDEX_MAGIC, 8);
+	put32(f + 39, LZ4PACK_INDEX_VERSION);
+	put32(f + 43, LZ4PACK_BLOCK_SIZE);
+	put64(f + 47, UINT64_MAX);                /* content size */
+	put64(f + 55, 0);                         /* block count */
+	put64(f + 63, 23);                        /* this frame's offset */
+	memcpy(f + 71, LZ4PACK_TAIL_MAGIC, 8);
+	spill(&d, f, sizeof f);
+	if (open_pack(d.path, &o)) {
+		uint64_t size = lz4pack_size(o.p);
+		/* Do not read: that would go past the reader's offset table. */
+		close_pack(&o);
+		tmp_remove(&d);
+		fail_msg("opened a container of %#llx bytes in 0 blocks",
+			 (unsigned long long)size);
+	}
+	assert_int_equal(pc_errcode(), PC_EFORMAT);
+	close(o.fd);
+	tmp_remove(&d);
+}
+
+/* Encode an LZ4 block of exactly `size` bytes that decompresses to some
+ * number of 'Q' bytes other than want. */
+static void lz4_literals_of_size(uint8_t *out, size_t size)
+{
+	for (int with_match = 0; with_match < 2; with_match++)
+		for (size_t lits = size; lits > 15; lits--) {
+			size_t ext = (lits - 15) / 255 + 1, seq = 1 + ext + lits;
+			size_t total = seq + (with_match ? 4 : 0);
+			uint8_t *p = out;
+			if (total != size)
+				continue;
+			if (with_match) {     /* "Q" then a 4-byte match at offset 1 */
+				*p++ = 0x10;
+				*p++ = 'Q';
+				*p++ = 1;
+				*p++ = 0;
+			}
+			*p++ = 0xF0;
+			for (size_t r = lits - 15; ; r -= 255) {
+				*p++ = (uint8_t)(r >= 255 ? 255 : r);
+				if (r < 255)
+					break;
+			}
+			memset(p, 'Q', lits);
+			return;
+		}
+	fail_msg("no literal encoding of %zu bytes", size);
+}
+
+/* Found while writing these tests: when a block passes its checksum but
+ * does not decompress to its full size, the reader has already overwritten
+ * its one-block cache while still believing it holds the previous block. */
+static void test_block_that_fails_to_decompress_leaves_the_cached_block_intact(void **state)
+{
+	(void)state;
+	const struct stream *s = &streams[S_EXACT3];
+	size_t n;
+	struct layout L;
+	uint8_t *f = container_bytes(s, &n, &L), *buf = malloc(MiB);
+	uint64_t at1 = block_at(f, &L, 1);
+	uint32_t size1 = get32(f + at1);
+	struct tmp d;
+	struct opened o;
+
+	assert_false(size1 & LZ4PACK_STORED_BIT);
+	/* Block 1 becomes valid LZ4 of the wrong length, with a good checksum. */
+	lz4_literals_of_size(f + at1 + 4, size1);
+	put32(f + at1 + 4 + size1, xxh32(f + at1 + 4, size1, 0));
+	spill(&d, f, n);
+	assert_non_null(open_pack(d.path, &o));
+
+	assert_int_equal(lz4pack_pread(o.p, buf, MiB, 0), MiB);       /* block 0 */
+	assert_memory_equal(buf, s->content, MiB);
+	pc_clear_error();
+	assert_int_equal(lz4pack_pread(o.p, buf, 100, MiB + 5), -1);  /* block 1 */
+	assert_int_equal(pc_errcode(), PC_EFORMAT);
+	memset(buf, 0, MiB);
+	assert_int_equal(lz4pack_pread(o.p, buf, MiB, 0), MiB);       /* block 0 again */
+	assert_memory_equal(buf, s->content, MiB);
+	assert_int_equal(lz4pack_pread(o.p, buf, 10, 2 * MiB), 10);   /* block 2 fine */
+	assert_memory_equal(buf, s->content + 2 * MiB, 10);
+	close_pack(&o);
+	tmp_remove(&d);
+	free(buf);
+	free(f);
+}
+
+/* ------------------------------------------------------------------ */
+/* The writer                                                          */
+
+static void test_worker_count_does_not_change_the_file(void **state)
+{
+	(void)state;
+	static const size_t which[] = { S_MIXED, S_EXACT3, S_FEW, S_PLUS1 };
+	for (size_t w = 0; w < sizeof which / sizeof which[0]; w++) {
+		const struct stream *s = &streams[which[w]];
+		static const int workers[] = { 1, 3, 0, 8 };
+		uint8_t *first = NULL;
+		size_t first_len = 0;
+
+		for (size_t k = 0; k < sizeof workers / sizeof workers[0]; k++) {
+			struct tmp t;
+			size_t len;
+			uint8_t *f;
+
+			write_lz4(&t, s, workers[k]);
+			f = slurp(t.path, &len);
+			tmp_remove(&t);
+			if (!first) {
+				first = f;
+				first_len = len;
+				continue;
+			}
+			if (len != first_len || memcmp(f, first, len) != 0)
+				fail_msg("%s: %d workers wrote a different file than 1",
+					 s->name, workers[k]);
+			free(f);
+		}
+		free(first);
+	}
+}
+
+static void test_sink_lz4_refuses_more_bytes_than_planned(void **state)
+{
+	(void)state;
+	struct tmp t;
+	int fd = tmp_open(&t);
+	struct pc_sink *k = sink_lz4_new(fd, 100, 2);
+	char buf[64] = "0123456789";
+
+	assert_non_null(k);
+	assert_int_equal(sink_write(k, buf, 60), 0);
+	pc_clear_error();
+	assert_int_equal(sink_write(k, buf, 41), -1);
+	assert_int_equal(pc_errcode(), PC_EINTERNAL);
+	pc_clear_error();
+	assert_int_equal(sink_hole(k, 41), -1);
+	assert_int_equal(pc_errcode(), PC_EINTERNAL);
+	assert_int_equal(k->offset, 60);
+	assert_int_equal(sink_hole(k, 40), 0);       /* exactly the rest */
+	assert_int_equal(sink_finish(k), 0);
+	sink_destroy(k);
+	close(fd);
+	tmp_remove(&t);
+}
+
+static void test_sink_lz4_finish_short_of_the_planned_size_fails(void **state)
+{
+	(void)state;
+	struct tmp t;
+	int fd = tmp_open(&t);
+	struct pc_sink *k = sink_lz4_new(fd, 3 * MiB, 2);
+
+	assert_non_null(k);
+	assert_int_equal(sink_hole(k, 2 * MiB), 0);
+	pc_clear_error();
+	assert_int_equal(sink_finish(k), -1);
+	assert_int_equal(pc_errcode(), PC_EINTERNAL);
+	sink_destroy(k);
+	close(fd);
+	tmp_remove(&t);
+}
+
+static void test_destroy_without_finish_does_not_hang(void **state)
+{
+	(void)state;
+	const struct stream *s = &streams[S_MIXED];
+	struct tmp t;
+	int fd = tmp_open(&t);
+	struct pc_sink *k = sink_lz4_new(fd, s->size, 3);
+
+	assert_non_null(k);
+	assert_int_equal(sink_write(k, s->content, 3 * MiB + 5), 0);
+	alarm(30);
+	sink_destroy(k);
+	alarm(0);
+	close(fd);
+	tmp_remove(&t);
+}
+
+static void test_sinks_on_an_unwritable_fd_are_output_errors(void **state)
+{
+	(void)state;
+	struct tmp t;
+	int fd;
+	struct pc_sink *k;
+
+	close(tmp_open(&t));
+	fd = open(t.path, O_RDONLY);
+	pc_clear_error();
+	assert_null(sink_lz4_new(fd, 100, 2));
+	assert_int_equal(pc_errcode(), PC_EOUTPUT);
+	assert_int_equal(pc_errno(), EBADF);
+	k = sink_raw_new(fd);
+	assert_non_null(k);
+	pc_clear_error();
+	assert_int_equal(sink_write(k, "abc", 3), -1);
+	assert_int_equal(pc_errcode(), PC_EOUTPUT);
+	sink_destroy(k);
+	close(fd);
+	tmp_remove(&t);
+}
+
+static void test_write_error_on_the_writer_thread_reaches_the_producer(void **state)
+{
+	(void)state;
+	const struct stream *s = &streams[S_MIXED];
+	struct rlimit old, lim;
+	struct tmp t;
+	int fd = tmp_open(&t), rc = 0;
+	struct pc_sink *k;
+	void (*old_handler)(int) = signal(SIGXFSZ, SIG_IGN);
+
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = old;
+	lim.rlim_cur = 64 * 1024;               /* EFBIG past 64 KiB */
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	alarm(30);
+	k = sink_lz4_new(fd, s->size, 1);
+	assert_non_null(k);
+	pc_clear_error();
+	for (uint64_t at = 0; at < s->size && rc == 0;) {
+		size_t len = s->size - at < 100000 ? (size_t)(s->size - at) : 100000;
+		rc = sink_write(k, s->content + at, len);
+		at += len;
+	}
+	if (rc == 0)
+		rc = sink_finish(k);
+	sink_destroy(k);
+	alarm(0);
+	setrlimit(RLIMIT_FSIZE, &old);
+	signal(SIGXFSZ, old_handler);
+	close(fd);
+	tmp_remove(&t);
+	assert_int_equal(rc, -1);
+	assert_int_equal(pc_errcode(), PC_EOUTPUT);
+	assert_int_equal(pc_errno(), 0);          /* the message already says it */
+	assert_non_null(strstr(pc_errmsg(), strerror(EFBIG)));
+}
+
+/* ------------------------------------------------------------------ */
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(tmpdir, sizeof tmpdir, "/tmp/pycore-lz4-test-XXXXXX");
+	if (!mkdtemp(tmpdir))
+		return -1;
+	for (size_t i = 0; i < NSTREAMS; i++)
+		build_content(&streams[i]);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	DIR *d = opendir(tmpdir);
+	struct dirent *e;
+	(void)state;
+
+	while (d && (e = readdir(d)) != NULL) {
+		char path[512];
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof path, "%s/%s", tmpdir, e->d_name);
+		unlink(path);
+	}
+	if (d)
+		closedir(d);
+	rmdir(tmpdir);
+	for (size_t i = 0; i < NSTREAMS; i++)
+		free(streams[i].content);
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_container_round_trip_at_random_offsets),
+		cmocka_unit_test(test_container_layout_matches_the_documented_format),
+		cmocka_unit_test(test_incompressible_block_is_stored_and_zero_blocks_are_tiny),
+		cmocka_unit_test(test_lz4pack_is_lz4_recognises_lz4_frames_only),
+		cmocka_unit_test(test_lz4_cli_decompresses_the_container_to_the_raw_core),
+		cmocka_unit_test(test_raw_file_ending_in_a_hole_has_the_full_length),
+		cmocka_unit_test(test_lz4_cli_rejects_a_container_with_a_flipped_byte),
+		cmocka_unit_test(test_damaged_block_data_checksum_or_header_is_a_format_error),
+		cmocka_unit_test(test_flipped_stored_bit_is_a_format_error_and_spares_other_blocks),
+		cmocka_unit_test(test_truncated_container_does_not_open),
+		cmocka_unit_test(test_damaged_index_or_frame_header_does_not_open),
+		cmocka_unit_test(test_changed_index_offsets_are_format_errors),
+		cmocka_unit_test(test_index_offset_that_wraps_around_is_a_format_error),
+		cmocka_unit_test(test_index_with_a_content_size_that_wraps_the_block_count_does_not_open),
+		cmocka_unit_test(test_block_that_fails_to_decompress_leaves_the_cached_block_intact),
+		cmocka_unit_test(test_worker_count_does_not_change_the_file),
+		cmocka_unit_test(test_sink_lz4_refuses_more_bytes_than_planned),
+		cmocka_unit_test(test_sink_lz4_finish_short_of_the_planned_size_fails),
+		cmocka_unit_test(test_destroy_without_finish_does_not_hang),
+		cmocka_unit_test(test_sinks_on_an_unwritable_fd_are_output_errors),
+		cmocka_unit_test(test_write_error_on_the_writer_thread_reaches_the_producer),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
