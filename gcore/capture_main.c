@@ -143,8 +143,12 @@ static int capture(const struct options *o, struct pc_target *t,
 	memreader_init(&t->mem, t->pid);
 	if (tracer_read_registers(&t->tracer) < 0 || target_inspect(t) < 0 ||
 	    build_core_notes(&notes, t, &captured_at, PYCORE_MODE_STOPPED) < 0 ||
-	    coreplan_init(&plan, &t->maps, t->dump_len, &notes) < 0)
+	    coreplan_init(&plan, &t->maps, t->dump_len, &notes) < 0) {
+		/* Once attached, a /proc file that vanished means the process died. */
+		if (pc_errcode() == PC_ENOPROC)
+			pc_fail(PC_EGONE, 0, "pid %d exited during capture", (int)t->pid);
 		goto out;
+	}
 	sink = o->lz4 ? sink_lz4_new(out->fd, plan.total_size, o->workers)
 		      : sink_raw_new(out->fd);
 	if (!sink)
@@ -210,9 +214,8 @@ int main(int argc, char **argv)
 		snprintf(path, sizeof path, "%s", o.output);
 	else
 		default_output(&o, path, sizeof path);
-	t.pid = o.pid;
 	catch_signals();
-	if (target_check(o.pid) < 0 || outfile_open(&out, path, o.force) < 0 ||
+	if (target_check(&t, o.pid) < 0 || outfile_open(&out, path, o.force) < 0 ||
 	    capture(&o, &t, &out, &res) < 0 || outfile_commit(&out) < 0) {
 		fprintf(stderr, "pycore-capture: %s\n", pc_errmsg());
 		outfile_discard(&out);

@@ -69,20 +69,22 @@ static void fill_prstatus(struct elf_prstatus *pr, const struct pc_target *t,
 	pr->pr_cutime = ticks_to_timeval(t->stat.cutime, hz);
 	pr->pr_cstime = ticks_to_timeval(t->stat.cstime, hz);
 	memcpy(&pr->pr_reg, &th->regs, sizeof pr->pr_reg);
-	pr->pr_fpvalid = 1;
+	pr->pr_fpvalid = th->have_fpregs;
 }
 
 static void fill_prpsinfo(struct elf_prpsinfo *ps, const struct pc_target *t)
 {
 	static const char states[] = "RSDTZW";
-	const char *s = strchr(states, t->stat.state);
+	/* The state the process was in, not the tracing stop we put it in. */
+	char state = t->state_before ? t->state_before : t->stat.state;
+	const char *s = strchr(states, state);
 	size_t n = t->cmdline_len < sizeof ps->pr_psargs - 1 ? t->cmdline_len
 							     : sizeof ps->pr_psargs - 1;
 
 	memset(ps, 0, sizeof *ps);
 	ps->pr_state = s ? (char)(s - states) : 0;
-	ps->pr_sname = t->stat.state;
-	ps->pr_zomb = t->stat.state == 'Z';
+	ps->pr_sname = state;
+	ps->pr_zomb = state == 'Z';
 	ps->pr_nice = (char)t->stat.nice;
 	ps->pr_flag = t->stat.flags;
 	ps->pr_uid = t->uid;

@@ -2,8 +2,9 @@
  *
  * The file is created unnamed (O_TMPFILE) in the target directory and given
  * its name by linkat() once finished, so no partial core can remain, even if
- * we are killed.  Where O_TMPFILE is unsupported, a hidden temporary name is
- * used and removed on failure.  The mode is always 0600: cores hold secrets.
+ * we are killed.  Where O_TMPFILE is unsupported, a hidden temporary name
+ * (".NAME.XXXXXX") is used and removed on failure — but a SIGKILL leaves it
+ * behind.  The mode is always 0600: cores hold secrets.
  */
 #ifndef PYCORE_OUTFILE_H
 #define PYCORE_OUTFILE_H

@@ -13,20 +13,40 @@
 
 #define PAGE 4096u
 
-int target_check(pid_t pid)
+/* The thread-group id behind pid (pid itself for a process). */
+static pid_t tgid_of(pid_t pid)
 {
-	struct pc_procstat st;
+	char *status = procfs_slurp(pid, "status", NULL);
+	long tgid = pid;
+
+	if (status) {
+		procfs_status_dec(status, "Tgid", &tgid);
+		free(status);
+	}
+	pc_clear_error();
+	return (pid_t)tgid;
+}
+
+int target_check(struct pc_target *t, pid_t pid)
+{
+	pid_t tgid;
 
 	if (pid <= 0)
 		return pc_fail(PC_EUSAGE, 0, "invalid pid %d", (int)pid);
 	if (pid == getpid())
 		return pc_fail(PC_EUSAGE, 0, "refusing to capture myself");
-	if (procfs_read_stat(pid, "stat", &st) < 0)
+	if (procfs_read_stat(pid, "stat", &t->stat) < 0)
 		return -1;
-	if (st.state == 'Z' || st.state == 'X')
+	if (t->stat.state == 'Z' || t->stat.state == 'X')
 		return pc_fail(PC_EZOMBIE, 0,
 			       "pid %d is a zombie: it has exited and has no memory left to capture",
 			       (int)pid);
+	tgid = tgid_of(pid);
+	if (tgid != pid)
+		return pc_fail(PC_EUSAGE, 0, "%d is a thread of process %d: capture %d",
+			       (int)pid, (int)tgid, (int)tgid);
+	t->pid = pid;
+	t->state_before = t->stat.state;
 	return 0;
 }
 

@@ -24,6 +24,7 @@ struct pc_module {           /* one mapped ELF file */
 struct pc_target {
 	pid_t pid;
 	struct pc_procstat stat;
+	char state_before;       /* R, S, D... before we stopped it ('t' after) */
 	uid_t uid;
 	gid_t gid;
 	char *cmdline;           /* NUL-separated, as /proc/PID/cmdline */
@@ -42,9 +43,10 @@ struct pc_target {
 	struct pc_memreader mem;
 };
 
-/* Check that pid names a live, non-zombie process other than ourselves.
+/* Check that pid names a live, non-zombie process (not one of its threads,
+ * not ourselves) and note its state before we stop it.
  * PC_ENOPROC / PC_EZOMBIE / PC_EUSAGE.  Returns 0 or -1. */
-int target_check(pid_t pid);
+int target_check(struct pc_target *t, pid_t pid);
 
 /* With every thread stopped: read mappings, auxv, command line, ids, decide
  * what each mapping contributes to the core and find the ELF modules.

@@ -288,7 +288,8 @@ int tracer_read_registers(struct pc_tracer *t)
 				       "reading registers of thread %d", (int)th->tid);
 		}
 		iov = (struct iovec){ &th->fpregs, sizeof th->fpregs };
-		if (ptrace(PTRACE_GETREGSET, th->tid, NT_PRFPREG, &iov) < 0)
+		th->have_fpregs = ptrace(PTRACE_GETREGSET, th->tid, NT_PRFPREG, &iov) == 0;
+		if (!th->have_fpregs)
 			memset(&th->fpregs, 0, sizeof th->fpregs);
 		iov = (struct iovec){ xbuf, XSTATE_MAX };
 		if (ptrace(PTRACE_GETREGSET, th->tid, NT_X86_XSTATE, &iov) == 0 &&

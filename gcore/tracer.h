@@ -24,6 +24,7 @@ struct pc_thread {
 	/* Register sets, as PTRACE_GETREGSET returns them (kernel sizes). */
 	struct user_regs_struct regs;
 	struct user_fpregs_struct fpregs;
+	bool have_fpregs;
 	uint8_t *xstate;
 	size_t xstate_len;
 	siginfo_t siginfo;

@@ -53,6 +53,10 @@ kill "$parent" 2>/dev/null; wait "$parent" 2>/dev/null
 start_target "$py" threads.py "$WORK" --busy 1 --sleepers 1 || { fail "target starts [$label]"; exit 0; }
 pid=$TARGET_PID
 
+thread=$(ls "/proc/$pid/task" | grep -v "^$pid\$" | head -1)
+expect_exit "a thread id is refused, naming its process (exit 2)" 2 "thread of process $pid" \
+	capture -o "$WORK/thread" "$thread"
+
 if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
 	public=$(mktemp -d /tmp/pycore-public.XXXXXX)
 	chmod 0777 "$public"
