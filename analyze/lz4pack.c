@@ -105,8 +105,10 @@ static int load_index(struct lz4pack *p)
 	p->block_size = get32(head + 20);
 	p->content_size = get64(head + 24);
 	p->nblocks = get64(head + 32);
+	/* (content + bs - 1) / bs would wrap for a content size near 2^64. */
 	if (p->block_size != LZ4PACK_BLOCK_SIZE ||
-	    p->nblocks != (p->content_size + p->block_size - 1) / p->block_size ||
+	    p->nblocks != p->content_size / p->block_size +
+			  (p->content_size % p->block_size != 0) ||
 	    payload != LZ4PACK_INDEX_FIXED + p->nblocks * 8 + LZ4PACK_TAIL_SIZE)
 		return bad("block index does not match the core size");
 
@@ -126,7 +128,7 @@ static int load_index(struct lz4pack *p)
 	p->offsets[p->nblocks] = end_mark;
 	free(raw);
 	for (uint64_t i = 0; i < p->nblocks; i++)
-		if (p->offsets[i] + 8 > p->offsets[i + 1] ||
+		if (p->offsets[i + 1] < 8 || p->offsets[i] > p->offsets[i + 1] - 8 ||
 		    (i == 0 && p->offsets[0] != LZ4PACK_FRAME_HDR_SIZE))
 			return bad("block offsets out of order");
 	return 0;
@@ -188,6 +190,9 @@ static int load_block(struct lz4pack *p, uint64_t i)
 			       "(core bytes %llu..%llu are damaged)", (unsigned long long)i,
 			       (unsigned long long)(i * p->block_size),
 			       (unsigned long long)(i * p->block_size + want));
+	/* The block buffer is about to change: a failure below must not leave
+	 * it labelled as the previous block. */
+	p->cached = UINT64_MAX;
 	if (hdr & LZ4PACK_STORED_BIT) {
 		if (size != want)
 			return bad("stored block of the wrong size");

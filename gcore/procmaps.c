@@ -12,15 +12,22 @@
 
 /* "55d0c8a00000-55d0c8a21000 r--p 00000000 fe:01 1234   /usr/bin/python3.11"
  * Returns 0 on success, -1 if the line is not a mapping header. */
-static int parse_header(const char *line, size_t len, struct pc_mapping *m)
+static int parse_header(const char *text, size_t len, struct pc_mapping *m)
 {
 	char perms[5];
-	int path_at = -1;
+	int path_at = -1, n;
 	unsigned long long start, end, off, ino;
 	unsigned maj, min;
+	/* sscanf measures its whole input first: give it this line alone, or
+	 * parsing smaps turns quadratic in the number of mappings. */
+	char *line = strndup(text, len);
 
-	if (sscanf(line, "%llx-%llx %4s %llx %x:%x %llu %n", &start, &end, perms,
-		   &off, &maj, &min, &ino, &path_at) < 7 || path_at < 0)
+	if (!line)
+		return pc_fail(PC_EINTERNAL, ENOMEM, "parsing maps");
+	n = sscanf(line, "%llx-%llx %4s %llx %x:%x %llu %n", &start, &end, perms,
+		   &off, &maj, &min, &ino, &path_at);
+	free(line);
+	if (n < 7 || path_at < 0)
 		return -1;
 	if (strlen(perms) != 4 || end <= start)
 		return -1;
@@ -36,7 +43,7 @@ static int parse_header(const char *line, size_t len, struct pc_mapping *m)
 	m->dev_minor = min;
 	m->inode = ino;
 	if ((size_t)path_at < len) {
-		m->path = strndup(line + path_at, len - path_at);
+		m->path = strndup(text + path_at, len - path_at);
 		if (!m->path)
 			return pc_fail(PC_EINTERNAL, ENOMEM, "parsing maps");
 	}

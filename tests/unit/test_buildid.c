@@ -501,6 +501,10 @@ static void test_program_headers_outside_the_first_page_give_0(void **state)
 	memmove(im->buf + PAGE - 2 * phsz + 1, im->buf + PAGE - 2 * phsz, 2 * phsz - 1);
 	set_phdr_table(im, PAGE - 2 * phsz + 1, 2, phsz);
 	assert_int_equal(find(im, &f), 0);
+	/* A good table, but on the second page: not in `page`. */
+	memcpy(im->buf + PAGE + 64, im->buf + 64, 2 * phsz);
+	set_phdr_table(im, PAGE + 64, 2, phsz);
+	assert_int_equal(find(im, &f), 0);
 	set_phdr_table(im, 0xffffffffffffff00ull, 2, phsz);
 	assert_int_equal(find(im, &f), 0);
 	set_phdr_table(im, 64, 0xffff, phsz);

@@ -159,6 +159,8 @@ static void test_shared_mappings_follow_bits_1_and_3(void **state)
 		{ "memfd", "/memfd:arena (deleted)", 1029, SHARED, READ, 0, 0, 0, 0, 0x33, DUMP_WHOLE },
 		{ "memfd, bit 3 only", "/memfd:arena (deleted)", 1029, SHARED, READ, 0, 0, 0, 0, 0x08, DUMP_NONE },
 		{ "SysV shm", "/SYSV0000162e (deleted)", 32769, SHARED, READ, 0, 0, 0, 0, 0x02, DUMP_WHOLE },
+		{ "named shared anon", "[anon_shmem:arena]", 2048, SHARED, READ, 0, 0, 0, 0, 0x02, DUMP_WHOLE },
+		{ "named shared anon, bit 3", "[anon_shmem:arena]", 2048, SHARED, READ, 0, 0, 0, 0, 0x08, DUMP_NONE },
 		{ "deleted file", "/tmp/a b (deleted)", 42, SHARED, READ, 0x2000, 0, 0, 0, 0x02, DUMP_WHOLE },
 		/* A shared file with a name: bit 3. */
 		{ "file, default", "/dev/shm/seg", 77, SHARED, READ, 0, 0, 0, 0, 0x33, DUMP_NONE },

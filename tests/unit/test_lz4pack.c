@@ -27,7 +27,7 @@
 
 #define MiB (1024u * 1024u)
 
-static char tmpdir[64];
+static char tmpdir[128];
 
 /* ------------------------------------------------------------------ */
 /* Synthetic core streams                                              */
@@ -139,7 +139,7 @@ static void feed(struct pc_sink *k, const struct stream *s)
 /* Files                                                               */
 
 struct tmp {
-	char path[128];
+	char path[192];
 };
 
 static int tmp_open(struct tmp *t)
@@ -473,7 +473,7 @@ static void test_lz4pack_is_lz4_recognises_lz4_frames_only(void **state)
 
 static uint8_t *run_lz4_d(const char *path, size_t *len, int *status)
 {
-	char cmd[256];
+	char cmd[512];
 	size_t cap = 1 << 20, n = 0, r;
 	uint8_t *buf = malloc(cap);
 	FILE *pf;
@@ -1122,7 +1122,10 @@ static void test_write_error_on_the_writer_thread_reaches_the_producer(void **st
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(tmpdir, sizeof tmpdir, "/tmp/pycore-lz4-test-XXXXXX");
+	const char *base = getenv("TMPDIR");
+	if (!base || !*base || strlen(base) > sizeof tmpdir - 32)
+		base = "/tmp";
+	snprintf(tmpdir, sizeof tmpdir, "%s/pycore-lz4-test-XXXXXX", base);
 	if (!mkdtemp(tmpdir))
 		return -1;
 	for (size_t i = 0; i < NSTREAMS; i++)
