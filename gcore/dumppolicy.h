@@ -4,6 +4,11 @@
  * process's coredump_filter bits and the VMA's flags.  We see the same facts
  * through smaps: "written to" (the VMA has an anon_vma) shows as Anonymous or
  * Swap pages, VM_DONTDUMP as "dd", VM_IO as "io", hugetlb as "ht".
+ *
+ * One deliberate difference: the kernel "dumps" every named special mapping
+ * ([vvar], [vvar_vclock]) whole, and since their pages cannot be read the
+ * result is a run of holes.  We give them p_filesz 0, which readers treat
+ * the same, instead of reserving file space for nothing.
  */
 #ifndef PYCORE_DUMPPOLICY_H
 #define PYCORE_DUMPPOLICY_H
