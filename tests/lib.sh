@@ -25,11 +25,16 @@ same() {
 	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1"; printf '    got:  %s\n    want: %s\n' "$2" "$3"; fi
 }
 
+pyenv_root() {
+	[ -n "${PYENV_ROOT:-}" ] && { echo "$PYENV_ROOT"; return; }
+	pyenv root 2>/dev/null || echo "${HOME:-/root}/.pyenv"
+}
+
 # Every CPython 3.8-3.13 this machine has: pyenv builds (with DWARF) and
 # Debian's stripped /usr/bin/python3.11.  Prints "LABEL PATH" lines.
 find_pythons() {
 	local root v exe
-	root=$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")
+	root=$(pyenv_root)
 	for v in "$root"/versions/*; do
 		[ -d "$v" ] || continue
 		for exe in "$v"/bin/python3.[0-9]*; do
@@ -48,7 +53,7 @@ find_pythons() {
 # Interpreters outside 3.8-3.13 that exist here, for the skipped list.
 unsupported_pythons() {
 	local root v
-	root=$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")
+	root=$(pyenv_root)
 	for v in "$root"/versions/*; do
 		case $(basename "$v") in 3.[89].*|3.1[0-3].*) ;; *) [ -d "$v" ] && basename "$v" ;; esac
 	done
