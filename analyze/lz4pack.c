@@ -63,37 +63,21 @@ static int bad(const char *what)
 	return pc_fail(PC_EFORMAT, 0, "LZ4 core: %s", what);
 }
 
-static int check_frame_header(struct lz4pack *p)
-{
-	uint8_t h[LZ4PACK_FRAME_HDR_SIZE];
-
-	if (read_at(p->fd, h, sizeof h, 0) < 0)
-		return -1;
-	if (get32(h) != LZ4PACK_FRAME_MAGIC || h[4] != LZ4PACK_FLG || h[5] != LZ4PACK_BD)
-		return bad("not written by pycore-capture (no block index)");
-	if ((uint8_t)(xxh32(h + 4, 10, 0) >> 8) != h[14])
-		return bad("frame header checksum mismatch");
-	if (get64(h + 6) != p->content_size)
-		return bad("frame and index disagree on the core size");
-	return 0;
-}
-
 /* The tail names the index frame; the index lists every block's offset. */
 static int load_index(struct lz4pack *p)
 {
 	uint8_t tail[LZ4PACK_TAIL_SIZE], head[8 + LZ4PACK_INDEX_FIXED];
-	uint64_t frame_at, payload, end_mark;
+	uint64_t frame_at, payload;
 	uint8_t *raw;
 
-	if (p->file_size < LZ4PACK_FRAME_HDR_SIZE + 8 + sizeof head + sizeof tail)
+	if (p->file_size < sizeof head + sizeof tail)
 		return bad("file too small");
 	if (read_at(p->fd, tail, sizeof tail, p->file_size - sizeof tail) < 0)
 		return -1;
 	if (memcmp(tail + 8, LZ4PACK_TAIL_MAGIC, 8) != 0)
 		return bad("no block index at the end (truncated, or not from pycore-capture)");
 	frame_at = get64(tail);
-	if (frame_at > p->file_size - sizeof head - sizeof tail ||
-	    frame_at < LZ4PACK_FRAME_HDR_SIZE + 8)
+	if (frame_at > p->file_size - sizeof head - sizeof tail)
 		return bad("block index offset out of range");
 	if (read_at(p->fd, head, sizeof head, frame_at) < 0)
 		return -1;
@@ -122,15 +106,15 @@ static int load_index(struct lz4pack *p)
 		free(raw);
 		return -1;
 	}
-	end_mark = frame_at - 8;       /* end mark and content checksum */
 	for (uint64_t i = 0; i < p->nblocks; i++)
 		p->offsets[i] = get64(raw + i * 8);
-	p->offsets[p->nblocks] = end_mark;
+	p->offsets[p->nblocks] = frame_at;   /* the last frame ends at the index */
 	free(raw);
 	for (uint64_t i = 0; i < p->nblocks; i++)
-		if (p->offsets[i + 1] < 8 || p->offsets[i] > p->offsets[i + 1] - 8 ||
-		    (i == 0 && p->offsets[0] != LZ4PACK_FRAME_HDR_SIZE))
-			return bad("block offsets out of order");
+		if (p->offsets[i + 1] < LZ4PACK_FRAME_OVERHEAD ||
+		    p->offsets[i] > p->offsets[i + 1] - LZ4PACK_FRAME_OVERHEAD ||
+		    (i == 0 && p->offsets[0] != 0))
+			return bad("frame offsets out of order");
 	return 0;
 }
 
@@ -150,9 +134,9 @@ struct lz4pack *lz4pack_open(int fd)
 		goto fail;
 	}
 	p->file_size = (uint64_t)st.st_size;
-	if (load_index(p) < 0 || check_frame_header(p) < 0)
+	if (load_index(p) < 0)
 		goto fail;
-	p->packed = malloc(p->block_size + 8);
+	p->packed = malloc(p->block_size + LZ4PACK_FRAME_OVERHEAD);
 	p->block = malloc(p->block_size);
 	if (!p->packed || !p->block) {
 		pc_fail(PC_EINTERNAL, ENOMEM, "opening the LZ4 core");
@@ -169,40 +153,47 @@ uint64_t lz4pack_size(const struct lz4pack *p)
 	return p->content_size;
 }
 
+/* Decode frame i into p->block: check its header against the index, its
+ * layout against its span, and its content checksum after decoding. */
 static int load_block(struct lz4pack *p, uint64_t i)
 {
-	uint64_t at = p->offsets[i], span = p->offsets[i + 1] - at;
+	uint64_t at = p->offsets[i], span = p->offsets[i + 1] - at, len;
 	uint64_t want = i + 1 < p->nblocks ? p->block_size
 					   : p->content_size - i * p->block_size;
-	uint32_t hdr, size;
+	const uint8_t *data = p->packed + LZ4PACK_FRAME_HDR_SIZE + 4;
+	uint32_t word, size;
 	int n;
 
 	if (p->cached == i)
 		return 0;
-	if (span > p->block_size + 8 || read_at(p->fd, p->packed, (size_t)span, at) < 0)
-		return span > p->block_size + 8 ? bad("block larger than allowed") : -1;
-	hdr = get32(p->packed);
-	size = hdr & ~LZ4PACK_STORED_BIT;
-	if ((uint64_t)size + 8 != span)
-		return bad("block size disagrees with the index");
-	if (xxh32(p->packed + 4, size, 0) != get32(p->packed + 4 + size))
-		return pc_fail(PC_EFORMAT, 0, "LZ4 core: checksum mismatch in block %llu "
-			       "(core bytes %llu..%llu are damaged)", (unsigned long long)i,
-			       (unsigned long long)(i * p->block_size),
-			       (unsigned long long)(i * p->block_size + want));
+	if (span > p->block_size + LZ4PACK_FRAME_OVERHEAD)
+		return bad("frame larger than a block allows");
+	if (read_at(p->fd, p->packed, (size_t)span, at) < 0)
+		return -1;
+	if (lz4pack_check_frame_header(p->packed, &len) < 0 || len != want)
+		return bad("damaged frame header");
+	word = get32(p->packed + LZ4PACK_FRAME_HDR_SIZE);
+	size = word & ~LZ4PACK_STORED_BIT;
+	if ((uint64_t)size + LZ4PACK_FRAME_OVERHEAD != span || get32(data + size) != 0)
+		return bad("frame layout disagrees with the index");
 	/* The block buffer is about to change: a failure below must not leave
 	 * it labelled as the previous block. */
 	p->cached = UINT64_MAX;
-	if (hdr & LZ4PACK_STORED_BIT) {
+	if (word & LZ4PACK_STORED_BIT) {
 		if (size != want)
 			return bad("stored block of the wrong size");
-		memcpy(p->block, p->packed + 4, size);
+		memcpy(p->block, data, size);
 	} else {
-		n = LZ4_decompress_safe((const char *)p->packed + 4, (char *)p->block,
-					(int)size, (int)want);
+		n = LZ4_decompress_safe((const char *)data, (char *)p->block, (int)size,
+					(int)want);
 		if (n < 0 || (uint64_t)n != want)
 			return bad("block does not decompress");
 	}
+	if (xxh32(p->block, (size_t)want, 0) != get32(data + size + 4))
+		return pc_fail(PC_EFORMAT, 0, "LZ4 core: checksum mismatch in frame %llu "
+			       "(core bytes %llu..%llu are damaged)", (unsigned long long)i,
+			       (unsigned long long)(i * p->block_size),
+			       (unsigned long long)(i * p->block_size + want));
 	p->cached = i;
 	return 0;
 }

@@ -73,3 +73,18 @@ void pc_clear_error(void)
 	last.sys_errno = 0;
 	last.msg[0] = '\0';
 }
+
+void pc_error_capture(struct pc_error_box *box)
+{
+	if (box->failed)
+		return;
+	box->failed = 1;
+	box->code = last.code == PC_OK ? PC_EINTERNAL : last.code;
+	snprintf(box->msg, sizeof box->msg, "%s", pc_errmsg());
+}
+
+int pc_error_raise(const struct pc_error_box *box)
+{
+	/* The message already ends with strerror(errno): do not append twice. */
+	return pc_fail(box->code, 0, "%s", box->msg);
+}

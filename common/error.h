@@ -34,6 +34,21 @@ int pc_fail(enum pc_errcode code, int sys_errno, const char *fmt, ...)
  * Keeps the code and errno.  Returns -1. */
 int pc_wrap(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* An error recorded on one thread, to be raised again on another (the
+ * record behind pc_fail() is per thread). */
+struct pc_error_box {
+	int failed;
+	enum pc_errcode code;
+	char msg[512];
+};
+
+/* Copy this thread's error into box (first one wins; not thread-safe by
+ * itself: hold the lock that guards box). */
+void pc_error_capture(struct pc_error_box *box);
+
+/* Record box's error on this thread.  Returns -1. */
+int pc_error_raise(const struct pc_error_box *box);
+
 enum pc_errcode pc_errcode(void);
 int pc_errno(void);
 const char *pc_errmsg(void);     /* message, with strerror(errno) appended */

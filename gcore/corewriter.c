@@ -2,13 +2,14 @@
 #include "corewriter.h"
 
 #include "../common/error.h"
+#include "prefetch.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define PAGE 4096u
-#define BATCH (4u << 20)         /* memory read per system call */
+#define BATCH (256u << 10)         /* memory read per system call */
 #define PAGE_ALIGN(x) (((x) + PAGE - 1) & ~(uint64_t)(PAGE - 1))
 
 static uint32_t segment_flags(const struct pc_mapping *m)
@@ -112,52 +113,42 @@ static int emit_pages(struct pc_sink *sink, const uint8_t *buf, size_t len)
 	return 0;
 }
 
-static int write_segment(const struct pc_mapping *m, uint64_t len, uint8_t *buf,
-			 struct pc_sink *sink, struct pc_memreader *mem,
-			 struct pc_write_ctl *ctl, uint64_t *done, uint64_t total)
-{
-	bool had_bad = false;
-
-	for (uint64_t at = 0; at < len;) {
-		size_t n = len - at < BATCH ? (size_t)(len - at) : BATCH, bad;
-		if (*ctl->interrupted)
-			return pc_fail(PC_EINTR, 0, "interrupted by signal %d", *ctl->interrupted);
-		if (memreader_read(mem, m->start + at, buf, n, &bad) < 0 ||
-		    emit_pages(sink, buf, n) < 0)
-			return -1;
-		/* vsyscall is execute-only on current kernels: unreadable by design. */
-		if (bad && !(m->path && strcmp(m->path, "[vsyscall]") == 0)) {
-			ctl->unreadable += bad;
-			had_bad = true;
-		}
-		at += n;
-		*done += n;
-		if (ctl->progress)
-			ctl->progress(ctl->progress_arg, *done, total);
-	}
-	ctl->unreadable_maps += had_bad;
-	return 0;
-}
-
 int core_write(const struct pc_coreplan *plan, struct pc_sink *sink,
 	       struct pc_memreader *mem, struct pc_write_ctl *ctl)
 {
-	uint8_t *buf;
+	struct pc_prefetch *reader;
+	struct pc_batch b;
 	uint64_t done = 0;
-	int rc = -1;
+	size_t last_bad_map = SIZE_MAX;
+	int rc;
 
 	if (write_headers(plan, sink) < 0)
 		return -1;
-	buf = malloc(BATCH);
-	if (!buf)
-		return pc_fail(PC_EINTERNAL, ENOMEM, "allocating the read buffer");
-	for (size_t i = 0; i < plan->maps->n; i++)
-		if (plan->dump_len[i] &&
-		    write_segment(&plan->maps->v[i], plan->dump_len[i], buf, sink, mem,
-				  ctl, &done, plan->dump_bytes) < 0)
-			goto out;
-	rc = 0;
-out:
-	free(buf);
-	return rc;
+	reader = prefetch_start(plan->maps, plan->dump_len, mem, BATCH);
+	if (!reader)
+		return -1;
+	while ((rc = prefetch_next(reader, &b)) > 0) {
+		const struct pc_mapping *m = &plan->maps->v[b.map_index];
+
+		if (*ctl->interrupted) {
+			rc = pc_fail(PC_EINTR, 0, "interrupted by signal %d", *ctl->interrupted);
+			break;
+		}
+		if (emit_pages(sink, b.data, b.len) < 0) {
+			rc = -1;
+			break;
+		}
+		/* vsyscall is execute-only on current kernels: unreadable by design. */
+		if (b.unreadable && !(m->path && strcmp(m->path, "[vsyscall]") == 0)) {
+			ctl->unreadable += b.unreadable;
+			ctl->unreadable_maps += b.map_index != last_bad_map;
+			last_bad_map = b.map_index;
+		}
+		prefetch_release(reader);
+		done += b.len;
+		if (ctl->progress)
+			ctl->progress(ctl->progress_arg, done, plan->dump_bytes);
+	}
+	prefetch_stop(reader);
+	return rc < 0 ? -1 : 0;
 }

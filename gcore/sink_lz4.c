@@ -2,9 +2,10 @@
  * worker threads while the producer goes on reading memory.
  *
  * Blocks move through a ring of slots: the producer fills one (FREE →
- * READY), a worker compresses it (→ BUSY → DONE), and the writer thread
- * writes DONE blocks strictly in order and frees them.  Blocks are
- * independent, so the workers never wait for each other.
+ * READY), a worker turns it into a complete LZ4 frame, checksum included
+ * (→ BUSY → DONE), and the writer thread writes DONE frames strictly in
+ * order and frees them.  Frames are independent, so the workers never wait
+ * for each other and nothing is computed serially over the whole core.
  */
 #include "sink.h"
 
@@ -25,7 +26,7 @@ enum slot_state { SLOT_FREE, SLOT_READY, SLOT_BUSY, SLOT_DONE };
 struct slot {
 	enum slot_state state;
 	uint8_t *in, *out;
-	size_t in_len, out_len;  /* out_len includes the 4-byte block header */
+	size_t in_len, out_len;  /* out: the whole frame */
 	bool all_zero;
 };
 
@@ -44,11 +45,8 @@ struct lz4_sink {
 	size_t fill;             /* bytes in the block being filled */
 	bool closing, aborting;
 
-	/* First failure on a worker or the writer, re-raised by the producer. */
-	bool failed;
-	enum pc_errcode fail_code;
-	int fail_errno;
-	char fail_msg[256];
+	/* First failure on the writer, re-raised by the producer. */
+	struct pc_error_box failure;
 
 	pthread_t writer;
 	pthread_t *workers;
@@ -59,11 +57,8 @@ struct lz4_sink {
 	size_t index_cap;
 	uint64_t file_pos;
 
-	struct xxh32_state content_hash;  /* of every byte, in order (writer) */
-
-	uint8_t *zero_block;     /* one all-zero block, compressed once */
-	size_t zero_block_len;
-	uint8_t *zero_input;     /* and its uncompressed bytes, for the hash */
+	uint8_t *zero_frame;     /* the frame of one all-zero block, built once */
+	size_t zero_frame_len;
 };
 
 static void put32(uint8_t *p, uint32_t v)
@@ -76,49 +71,38 @@ static void put64(uint8_t *p, uint64_t v)
 	memcpy(p, &v, 8);
 }
 
-static void record_failure(struct lz4_sink *s)
-{
-	pthread_mutex_lock(&s->mu);
-	if (!s->failed) {
-		s->failed = true;
-		s->fail_code = pc_errcode();
-		s->fail_errno = pc_errno();
-		snprintf(s->fail_msg, sizeof s->fail_msg, "%s", pc_errmsg());
-	}
-	pthread_cond_broadcast(&s->cv);
-	pthread_mutex_unlock(&s->mu);
-}
 
-static int reraise(struct lz4_sink *s)
+/* Build one frame from in[0..len): header, block (compressed, or stored
+ * when that is smaller), end mark, content checksum.  Returns its length. */
+static size_t build_frame(const uint8_t *in, size_t len, uint8_t *out)
 {
-	/* The message already ends with strerror; do not append it twice. */
-	return pc_fail(s->fail_code, 0, "%s", s->fail_msg);
-}
+	uint8_t *data = out + LZ4PACK_FRAME_HDR_SIZE + 4;
+	int n = LZ4_compress_default((const char *)in, (char *)data, (int)len,
+				     LZ4_compressBound((int)len));
+	uint32_t size, zero = 0, sum = xxh32(in, len, 0);
 
-/* Encode one block: u32 size (bit 31 = stored uncompressed), data, xxh32. */
-static void compress_block(struct lz4_sink *s, struct slot *sl)
-{
-	uint8_t *data = sl->out + 4;
-	int n = 0;
-	uint32_t size;
-
-	if (sl->all_zero && sl->in_len == LZ4PACK_BLOCK_SIZE) {
-		memcpy(data, s->zero_block, s->zero_block_len);
-		n = (int)s->zero_block_len;
-	} else {
-		n = LZ4_compress_default((const char *)sl->in, (char *)data,
-					 (int)sl->in_len, LZ4_compressBound((int)sl->in_len));
-	}
-	if (n <= 0 || (size_t)n >= sl->in_len) {
-		memcpy(data, sl->in, sl->in_len);
-		n = (int)sl->in_len;
+	if (n <= 0 || (size_t)n >= len) {
+		memcpy(data, in, len);
+		n = (int)len;
 		size = (uint32_t)n | LZ4PACK_STORED_BIT;
 	} else {
 		size = (uint32_t)n;
 	}
-	put32(sl->out, size);
-	put32(data + n, xxh32(data, (size_t)n, 0));
-	sl->out_len = 4 + (size_t)n + 4;
+	lz4pack_put_frame_header(out, len);
+	put32(out + LZ4PACK_FRAME_HDR_SIZE, size);
+	memcpy(data + n, &zero, 4);
+	put32(data + n + 4, sum);
+	return LZ4PACK_FRAME_OVERHEAD + (size_t)n;
+}
+
+static void compress_block(struct lz4_sink *s, struct slot *sl)
+{
+	if (sl->all_zero && sl->in_len == LZ4PACK_BLOCK_SIZE) {
+		memcpy(sl->out, s->zero_frame, s->zero_frame_len);
+		sl->out_len = s->zero_frame_len;
+	} else {
+		sl->out_len = build_frame(sl->in, sl->in_len, sl->out);
+	}
 }
 
 static void *worker_main(void *arg)
@@ -171,16 +155,12 @@ static void *writer_main(void *arg)
 		if (s->aborting || s->written == s->submitted)
 			break;
 		pthread_mutex_unlock(&s->mu);
-		if (sl->all_zero && sl->in_len == LZ4PACK_BLOCK_SIZE)
-			xxh32_update(&s->content_hash, s->zero_input, sl->in_len);
-		else
-			xxh32_update(&s->content_hash, sl->in, sl->in_len);
 		int rc = index_push(s, s->file_pos);
 		if (rc == 0)
 			rc = write_fully(s->fd, sl->out, sl->out_len);
 		if (rc < 0) {
-			record_failure(s);
 			pthread_mutex_lock(&s->mu);
+			pc_error_capture(&s->failure);
 			s->aborting = true;
 			pthread_cond_broadcast(&s->cv);
 			break;
@@ -204,11 +184,11 @@ static struct slot *fill_slot(struct lz4_sink *s)
 	if (s->fill > 0)
 		return sl;
 	pthread_mutex_lock(&s->mu);
-	while (sl->state != SLOT_FREE && !s->failed)
+	while (sl->state != SLOT_FREE && !s->failure.failed)
 		pthread_cond_wait(&s->cv, &s->mu);
 	pthread_mutex_unlock(&s->mu);
-	if (s->failed) {
-		reraise(s);
+	if (s->failure.failed) {
+		pc_error_raise(&s->failure);
 		return NULL;
 	}
 	sl->all_zero = true;
@@ -284,15 +264,13 @@ static int write_index(struct lz4_sink *s)
 {
 	size_t count = (size_t)s->written;
 	size_t payload = LZ4PACK_INDEX_FIXED + count * 8 + LZ4PACK_TAIL_SIZE;
-	size_t total = 4 /* end mark */ + 4 /* content checksum */ + 8 + payload;
+	size_t total = 8 + payload;
 	uint8_t *buf = malloc(total), *p = buf;
-	uint64_t frame_at = s->file_pos + 8;
+	uint64_t frame_at = s->file_pos;
 	int rc;
 
 	if (!buf)
 		return pc_fail(PC_EINTERNAL, ENOMEM, "writing the block index");
-	put32(p, 0), p += 4;                          /* end of the LZ4 frame */
-	put32(p, xxh32_digest(&s->content_hash)), p += 4;
 	put32(p, LZ4PACK_SKIP_MAGIC), p += 4;
 	put32(p, (uint32_t)payload), p += 4;
 	memcpy(p, LZ4PACK_INDEX_MAGIC, 8), p += 8;
@@ -318,8 +296,8 @@ static int lz4_finish(struct pc_sink *base)
 	if (s->fill > 0)
 		submit(s, &s->slots[s->submitted % s->nslots]);
 	stop_threads(s, false);
-	if (s->failed)
-		return reraise(s);
+	if (s->failure.failed)
+		return pc_error_raise(&s->failure);
 	if (base->offset != s->content_size)
 		return pc_fail(PC_EINTERNAL, 0, "core size %llu differs from the planned %llu",
 			       (unsigned long long)base->offset,
@@ -339,47 +317,31 @@ static void lz4_destroy(struct pc_sink *base)
 	free(s->slots);
 	free(s->workers);
 	free(s->index);
-	free(s->zero_block);
-	free(s->zero_input);
+	free(s->zero_frame);
 	pthread_mutex_destroy(&s->mu);
 	pthread_cond_destroy(&s->cv);
 	free(s);
 }
 
-static int write_frame_header(struct lz4_sink *s)
+static int build_zero_frame(struct lz4_sink *s)
 {
-	uint8_t h[LZ4PACK_FRAME_HDR_SIZE];
+	uint8_t *zeros = calloc(1, LZ4PACK_BLOCK_SIZE);
 
-	put32(h, LZ4PACK_FRAME_MAGIC);
-	h[4] = LZ4PACK_FLG;
-	h[5] = LZ4PACK_BD;
-	put64(h + 6, s->content_size);
-	h[14] = (uint8_t)(xxh32(h + 4, 10, 0) >> 8);
-	s->file_pos = sizeof h;
-	return write_fully(s->fd, h, sizeof h);
-}
-
-static int compress_zero_block(struct lz4_sink *s)
-{
-	int bound = LZ4_compressBound(LZ4PACK_BLOCK_SIZE);
-	int n;
-
-	s->zero_input = calloc(1, LZ4PACK_BLOCK_SIZE);
-	s->zero_block = malloc((size_t)bound);
-	if (!s->zero_input || !s->zero_block)
+	s->zero_frame = malloc((size_t)LZ4_compressBound(LZ4PACK_BLOCK_SIZE) +
+			       LZ4PACK_FRAME_OVERHEAD);
+	if (!zeros || !s->zero_frame) {
+		free(zeros);
 		return pc_fail(PC_EINTERNAL, ENOMEM, "creating the LZ4 output");
-	n = LZ4_compress_default((const char *)s->zero_input, (char *)s->zero_block,
-				 LZ4PACK_BLOCK_SIZE, bound);
-	if (n <= 0)
-		return pc_fail(PC_EINTERNAL, 0, "LZ4 compression failed");
-	s->zero_block_len = (size_t)n;
+	}
+	s->zero_frame_len = build_frame(zeros, LZ4PACK_BLOCK_SIZE, s->zero_frame);
+	free(zeros);
 	return 0;
 }
 
 struct pc_sink *sink_lz4_new(int fd, uint64_t content_size, int nworkers)
 {
 	struct lz4_sink *s = calloc(1, sizeof *s);
-	size_t out_cap = (size_t)LZ4_compressBound(LZ4PACK_BLOCK_SIZE) + 8;
+	size_t out_cap = (size_t)LZ4_compressBound(LZ4PACK_BLOCK_SIZE) + LZ4PACK_FRAME_OVERHEAD;
 
 	if (!s) {
 		pc_fail(PC_EINTERNAL, ENOMEM, "creating the LZ4 output");
@@ -393,7 +355,6 @@ struct pc_sink *sink_lz4_new(int fd, uint64_t content_size, int nworkers)
 	s->base.destroy = lz4_destroy;
 	s->fd = fd;
 	s->content_size = content_size;
-	xxh32_init(&s->content_hash, 0);
 	s->nworkers = nworkers < 1 ? 1 : nworkers;
 	s->nslots = (size_t)s->nworkers * 2 + 2;
 	s->slots = calloc(s->nslots, sizeof *s->slots);
@@ -406,7 +367,7 @@ struct pc_sink *sink_lz4_new(int fd, uint64_t content_size, int nworkers)
 		if (!s->slots[i].in || !s->slots[i].out)
 			goto nomem;
 	}
-	if (compress_zero_block(s) < 0 || write_frame_header(s) < 0)
+	if (build_zero_frame(s) < 0)
 		goto fail;
 	if (pthread_create(&s->writer, NULL, writer_main, s) != 0)
 		goto nothread;

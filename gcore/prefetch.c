@@ -1,0 +1,167 @@
+/* prefetch.c — a reader thread and a small ring of batch buffers. */
+#include "prefetch.h"
+
+#include "../common/error.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RING 4
+
+struct slot {
+	uint8_t *buf;
+	struct pc_batch batch;
+	bool full;
+};
+
+struct pc_prefetch {
+	const struct pc_maplist *maps;
+	const uint64_t *dump_len;
+	struct pc_memreader *mem;
+	size_t batch_size;
+
+	pthread_t thread;
+	bool started;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct slot ring[RING];
+	uint64_t produced, consumed;   /* batches filled / given back */
+	bool done, stopping;
+	struct pc_error_box failure;
+};
+
+/* Wait for a free slot; NULL when told to stop. */
+static struct slot *free_slot(struct pc_prefetch *p)
+{
+	struct slot *sl;
+
+	pthread_mutex_lock(&p->mu);
+	while (!p->stopping && p->produced - p->consumed == RING)
+		pthread_cond_wait(&p->cv, &p->mu);
+	sl = p->stopping ? NULL : &p->ring[p->produced % RING];
+	pthread_mutex_unlock(&p->mu);
+	return sl;
+}
+
+static void publish(struct pc_prefetch *p, struct slot *sl, bool failed, bool done)
+{
+	pthread_mutex_lock(&p->mu);
+	if (failed)
+		pc_error_capture(&p->failure);
+	else if (sl) {
+		sl->full = true;
+		p->produced++;
+	}
+	p->done = p->done || done || failed;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
+static void *reader_main(void *arg)
+{
+	struct pc_prefetch *p = arg;
+
+	for (size_t i = 0; i < p->maps->n; i++) {
+		for (uint64_t at = 0; at < p->dump_len[i];) {
+			uint64_t left = p->dump_len[i] - at;
+			size_t n = left < p->batch_size ? (size_t)left : p->batch_size;
+			struct slot *sl = free_slot(p);
+
+			if (!sl)
+				return NULL;
+			if (memreader_read(p->mem, p->maps->v[i].start + at, sl->buf, n,
+					   &sl->batch.unreadable) < 0) {
+				publish(p, NULL, true, false);
+				return NULL;
+			}
+			sl->batch.data = sl->buf;
+			sl->batch.len = n;
+			sl->batch.map_index = i;
+			publish(p, sl, false, false);
+			at += n;
+		}
+	}
+	publish(p, NULL, false, true);
+	return NULL;
+}
+
+struct pc_prefetch *prefetch_start(const struct pc_maplist *maps, const uint64_t *dump_len,
+				   struct pc_memreader *mem, size_t batch_size)
+{
+	struct pc_prefetch *p = calloc(1, sizeof *p);
+
+	if (!p) {
+		pc_fail(PC_EINTERNAL, ENOMEM, "starting the memory reader");
+		return NULL;
+	}
+	p->maps = maps;
+	p->dump_len = dump_len;
+	p->mem = mem;
+	p->batch_size = batch_size;
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	for (int i = 0; i < RING; i++) {
+		p->ring[i].buf = malloc(batch_size);
+		if (!p->ring[i].buf) {
+			pc_fail(PC_EINTERNAL, ENOMEM, "starting the memory reader");
+			goto fail;
+		}
+	}
+	if (pthread_create(&p->thread, NULL, reader_main, p) != 0) {
+		pc_fail(PC_EINTERNAL, errno, "starting the memory reader");
+		goto fail;
+	}
+	p->started = true;
+	return p;
+fail:
+	prefetch_stop(p);
+	return NULL;
+}
+
+int prefetch_next(struct pc_prefetch *p, struct pc_batch *b)
+{
+	struct slot *sl = &p->ring[p->consumed % RING];
+	int rc;
+
+	pthread_mutex_lock(&p->mu);
+	while (!sl->full && !p->done)
+		pthread_cond_wait(&p->cv, &p->mu);
+	if (sl->full) {
+		*b = sl->batch;
+		rc = 1;
+	} else {
+		rc = p->failure.failed ? -1 : 0;
+	}
+	pthread_mutex_unlock(&p->mu);
+	return rc < 0 ? pc_error_raise(&p->failure) : rc;
+}
+
+void prefetch_release(struct pc_prefetch *p)
+{
+	pthread_mutex_lock(&p->mu);
+	p->ring[p->consumed % RING].full = false;
+	p->consumed++;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
+void prefetch_stop(struct pc_prefetch *p)
+{
+	if (!p)
+		return;
+	if (p->started) {
+		pthread_mutex_lock(&p->mu);
+		p->stopping = true;
+		pthread_cond_broadcast(&p->cv);
+		pthread_mutex_unlock(&p->mu);
+		pthread_join(p->thread, NULL);
+	}
+	for (int i = 0; i < RING; i++)
+		free(p->ring[i].buf);
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->cv);
+	free(p);
+}
