@@ -124,7 +124,7 @@ int core_write(const struct pc_coreplan *plan, struct pc_sink *sink,
 
 	if (write_headers(plan, sink) < 0)
 		return -1;
-	reader = prefetch_start(plan->maps, plan->dump_len, mem, BATCH);
+	reader = prefetch_start(plan->maps, plan->dump_len, mem, BATCH, ctl->read_ahead);
 	if (!reader)
 		return -1;
 	while ((rc = prefetch_next(reader, &b)) > 0) {

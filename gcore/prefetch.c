@@ -23,8 +23,9 @@ struct pc_prefetch {
 	struct pc_memreader *mem;
 	size_t batch_size;
 
+	size_t map, at;                /* next bytes to read */
 	pthread_t thread;
-	bool started;
+	bool threaded, started;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct slot ring[RING];
@@ -60,36 +61,47 @@ static void publish(struct pc_prefetch *p, struct slot *sl, bool failed, bool do
 	pthread_mutex_unlock(&p->mu);
 }
 
+/* Read the next batch into sl.  Returns 1, 0 at the end, -1 on error. */
+static int read_batch(struct pc_prefetch *p, struct slot *sl)
+{
+	uint64_t left;
+	size_t n;
+
+	while (p->map < p->maps->n && p->at >= p->dump_len[p->map]) {
+		p->map++;
+		p->at = 0;
+	}
+	if (p->map == p->maps->n)
+		return 0;
+	left = p->dump_len[p->map] - p->at;
+	n = left < p->batch_size ? (size_t)left : p->batch_size;
+	if (memreader_read(p->mem, p->maps->v[p->map].start + p->at, sl->buf, n,
+			   &sl->batch.unreadable) < 0)
+		return -1;
+	sl->batch.data = sl->buf;
+	sl->batch.len = n;
+	sl->batch.map_index = p->map;
+	p->at += n;
+	return 1;
+}
+
 static void *reader_main(void *arg)
 {
 	struct pc_prefetch *p = arg;
+	struct slot *sl;
+	int rc;
 
-	for (size_t i = 0; i < p->maps->n; i++) {
-		for (uint64_t at = 0; at < p->dump_len[i];) {
-			uint64_t left = p->dump_len[i] - at;
-			size_t n = left < p->batch_size ? (size_t)left : p->batch_size;
-			struct slot *sl = free_slot(p);
-
-			if (!sl)
-				return NULL;
-			if (memreader_read(p->mem, p->maps->v[i].start + at, sl->buf, n,
-					   &sl->batch.unreadable) < 0) {
-				publish(p, NULL, true, false);
-				return NULL;
-			}
-			sl->batch.data = sl->buf;
-			sl->batch.len = n;
-			sl->batch.map_index = i;
-			publish(p, sl, false, false);
-			at += n;
-		}
-	}
-	publish(p, NULL, false, true);
+	do {
+		if (!(sl = free_slot(p)))
+			return NULL;
+		rc = read_batch(p, sl);
+		publish(p, rc > 0 ? sl : NULL, rc < 0, rc == 0);
+	} while (rc > 0);
 	return NULL;
 }
 
 struct pc_prefetch *prefetch_start(const struct pc_maplist *maps, const uint64_t *dump_len,
-				   struct pc_memreader *mem, size_t batch_size)
+				   struct pc_memreader *mem, size_t batch_size, bool threaded)
 {
 	struct pc_prefetch *p = calloc(1, sizeof *p);
 
@@ -101,20 +113,21 @@ struct pc_prefetch *prefetch_start(const struct pc_maplist *maps, const uint64_t
 	p->dump_len = dump_len;
 	p->mem = mem;
 	p->batch_size = batch_size;
+	p->threaded = threaded;
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->cv, NULL);
-	for (int i = 0; i < RING; i++) {
+	for (int i = 0; i < (threaded ? RING : 1); i++) {
 		p->ring[i].buf = malloc(batch_size);
 		if (!p->ring[i].buf) {
 			pc_fail(PC_EINTERNAL, ENOMEM, "starting the memory reader");
 			goto fail;
 		}
 	}
-	if (pthread_create(&p->thread, NULL, reader_main, p) != 0) {
+	if (threaded && pthread_create(&p->thread, NULL, reader_main, p) != 0) {
 		pc_fail(PC_EINTERNAL, errno, "starting the memory reader");
 		goto fail;
 	}
-	p->started = true;
+	p->started = threaded;
 	return p;
 fail:
 	prefetch_stop(p);
@@ -126,6 +139,12 @@ int prefetch_next(struct pc_prefetch *p, struct pc_batch *b)
 	struct slot *sl = &p->ring[p->consumed % RING];
 	int rc;
 
+	if (!p->threaded) {
+		rc = read_batch(p, &p->ring[0]);
+		if (rc > 0)
+			*b = p->ring[0].batch;
+		return rc;
+	}
 	pthread_mutex_lock(&p->mu);
 	while (!sl->full && !p->done)
 		pthread_cond_wait(&p->cv, &p->mu);
@@ -141,6 +160,8 @@ int prefetch_next(struct pc_prefetch *p, struct pc_batch *b)
 
 void prefetch_release(struct pc_prefetch *p)
 {
+	if (!p->threaded)
+		return;
 	pthread_mutex_lock(&p->mu);
 	p->ring[p->consumed % RING].full = false;
 	p->consumed++;
