@@ -1,0 +1,127 @@
+"""Table and target checks for bench/capture-bench.
+
+    python3 bench_report.py RESULTS.tsv SIZE_MB REPS
+
+RESULTS.tsv has one line per counted capture:
+    size_mb  tool  rep  wall_s  stall_s  disk_bytes  apparent_bytes  pre_s  post_s
+tool is one of gdb, pycore, pycore-lz4; pre_s is how long the longest
+stall began before the command started, post_s how long it went on after
+the command exited (0 when inside; both say where an excess stall came from).  Prints the table for SIZE_MB
+(medians over the repetitions), the individual runs, and PASS/FAIL lines
+for the targets.  Always exits 0: the benchmark's exit status is about
+whether the tools produced cores, which the shell script tracks.
+"""
+
+import statistics
+import sys
+
+TOOLS = [
+    ("gdb", "gdb gcore"),
+    ("pycore", "pycore-capture"),
+    ("pycore-lz4", "pycore-capture --lz4"),
+]
+STALL_TOLERANCE = 0.050  # s, timer granularity / heartbeat period
+MB = 1e6
+
+
+def main():
+    path, size, reps = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    runs = {tool: [] for tool, _ in TOOLS}
+    with open(path) as f:
+        for line in f:
+            p = line.split()
+            if len(p) != 9 or p[0] != size or p[1] not in runs:
+                continue
+            runs[p[1]].append(
+                dict(rep=int(p[2]), wall=float(p[3]), stall=float(p[4]),
+                     disk=int(p[5]), app=int(p[6]),
+                     pre=float(p[7]), post=float(p[8])))
+
+    med = {}
+    for tool, _ in TOOLS:
+        r = runs[tool]
+        if r:
+            med[tool] = {k: statistics.median(x[k] for x in r)
+                         for k in ("wall", "stall", "disk", "app")}
+
+    def ratio(tool, key):
+        if tool not in med or "gdb" not in med or med["gdb"][key] <= 0:
+            return "n/a"
+        return "%.2f" % (med[tool][key] / med["gdb"][key])
+
+    hdr = ("tool", "wall s", "max stall s", "MB on disk", "MB apparent",
+           "wall/gdb", "disk/gdb")
+    rows = []
+    for tool, label in TOOLS:
+        if tool not in med:
+            rows.append((label, "FAILED", "", "", "", "", ""))
+            continue
+        m = med[tool]
+        rows.append((label, "%.3f" % m["wall"], "%.3f" % m["stall"],
+                     "%.1f" % (m["disk"] / MB), "%.1f" % (m["app"] / MB),
+                     ratio(tool, "wall"), ratio(tool, "disk")))
+    widths = [max(len(r[i]) for r in rows + [hdr]) for i in range(len(hdr))]
+
+    def fmt(r):
+        cells = [r[0].ljust(widths[0])]
+        cells += [c.rjust(w) for c, w in zip(r[1:], widths[1:])]
+        return "| " + " | ".join(cells) + " |"
+
+    print("median of %d run(s) per tool; MB = 10^6 bytes; disk = allocated blocks"
+          % reps)
+    print(fmt(hdr))
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for r in rows:
+        print(fmt(r))
+    print()
+    print("individual runs (wall s / max stall s / MB on disk):")
+    for tool, label in TOOLS:
+        cells = ["%.3f/%.3f/%.1f" % (x["wall"], x["stall"], x["disk"] / MB)
+                 for x in runs[tool]]
+        print("  %-22s %s" % (label, "  ".join(cells) or "(no successful run)"))
+    print()
+
+    def verdict(ok, text):
+        if ok is None:
+            print("  SKIP  %s (missing data)" % text)
+        else:
+            print("  %s  %s" % ("PASS" if ok else "FAIL", text))
+
+    g, p, z = med.get("gdb"), med.get("pycore"), med.get("pycore-lz4")
+    print("targets (%s MB):" % size)
+    if g and p:
+        verdict(p["wall"] <= 0.5 * g["wall"],
+                "pycore wall <= 0.5 x gdb wall: %.3f s vs %.3f s (ratio %.2f)"
+                % (p["wall"], 0.5 * g["wall"], p["wall"] / g["wall"]))
+        verdict(p["disk"] <= g["disk"],
+                "pycore disk <= gdb disk: %.1f MB vs %.1f MB (ratio %.2f)"
+                % (p["disk"] / MB, g["disk"] / MB, p["disk"] / g["disk"]))
+    else:
+        verdict(None, "pycore wall <= 0.5 x gdb wall")
+        verdict(None, "pycore disk <= gdb disk")
+    if g and z:
+        verdict(z["disk"] <= 0.35 * g["disk"],
+                "pycore --lz4 disk <= 0.35 x gdb disk: %.1f MB vs %.1f MB (ratio %.2f)"
+                % (z["disk"] / MB, 0.35 * g["disk"] / MB, z["disk"] / g["disk"]))
+    else:
+        verdict(None, "pycore --lz4 disk <= 0.35 x gdb disk")
+    for tool, label in TOOLS[1:]:
+        r = runs[tool]
+        text = "%s stall <= own wall + %d ms, every run" % (
+            label, STALL_TOLERANCE * 1000)
+        if not r:
+            verdict(None, text)
+            continue
+        worst = max(r, key=lambda x: x["stall"] - x["wall"])
+        ok = all(x["stall"] <= x["wall"] + STALL_TOLERANCE for x in r)
+        where = ""
+        if not ok:
+            where = ("; that stall began %.3f s before the command started"
+                     " and ended %.3f s after it exited"
+                     % (worst["pre"], worst["post"]))
+        verdict(ok, "%s (worst: stall %.3f s, wall %.3f s%s)"
+                % (text, worst["stall"], worst["wall"], where))
+
+
+if __name__ == "__main__":
+    main()
