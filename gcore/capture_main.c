@@ -154,10 +154,7 @@ static int capture(const struct options *o, struct pc_target *t,
 	if (!sink)
 		goto out;
 	progress_init(&prog, "pycore-capture", !o->quiet);
-	/* Reading ahead on a thread pays while the file system write is the
-	 * bottleneck; with --lz4 the compression threads already fill the
-	 * cores, and one more thread only competes with them. */
-	res->ctl = (struct pc_write_ctl){ .interrupted = &interrupted, .read_ahead = !o->lz4,
+	res->ctl = (struct pc_write_ctl){ .interrupted = &interrupted,
 					  .progress = show_progress, .progress_arg = &prog };
 	rc = core_write(&plan, sink, &t->mem, &res->ctl);
 	progress_clear(&prog);

@@ -113,37 +113,75 @@ static int emit_pages(struct pc_sink *sink, const uint8_t *buf, size_t len)
 	return 0;
 }
 
-int core_write(const struct pc_coreplan *plan, struct pc_sink *sink,
-	       struct pc_memreader *mem, struct pc_write_ctl *ctl)
+static void note_unreadable(struct pc_write_ctl *ctl, const struct pc_mapping *m,
+			    size_t map_index, size_t bad, size_t *last_bad_map)
 {
-	struct pc_prefetch *reader;
+	/* vsyscall is execute-only on current kernels: unreadable by design. */
+	if (!bad || (m->path && strcmp(m->path, "[vsyscall]") == 0))
+		return;
+	ctl->unreadable += bad;
+	ctl->unreadable_maps += map_index != *last_bad_map;
+	*last_bad_map = map_index;
+}
+
+static int check_interrupt(const struct pc_write_ctl *ctl)
+{
+	if (*ctl->interrupted)
+		return pc_fail(PC_EINTR, 0, "interrupted by signal %d", *ctl->interrupted);
+	return 0;
+}
+
+/* A sink with its own buffers (LZ4) gets memory read straight into them;
+ * zeros cost nothing there, so pages are not sorted into data and holes. */
+static int write_direct(const struct pc_coreplan *plan, struct pc_sink *sink,
+			struct pc_memreader *mem, struct pc_write_ctl *ctl)
+{
+	size_t last_bad_map = SIZE_MAX;
+	uint64_t done = 0;
+
+	for (size_t i = 0; i < plan->maps->n; i++) {
+		const struct pc_mapping *m = &plan->maps->v[i];
+		for (uint64_t at = 0; at < plan->dump_len[i];) {
+			size_t room, bad;
+			uint8_t *dst = sink->reserve(sink, &room);
+
+			if (!dst || check_interrupt(ctl) < 0)
+				return -1;
+			if (room > plan->dump_len[i] - at)
+				room = (size_t)(plan->dump_len[i] - at);
+			if (memreader_read(mem, m->start + at, dst, room, &bad) < 0 ||
+			    sink->commit(sink, room) < 0)
+				return -1;
+			note_unreadable(ctl, m, i, bad, &last_bad_map);
+			at += room;
+			done += room;
+			if (ctl->progress)
+				ctl->progress(ctl->progress_arg, done, plan->dump_bytes);
+		}
+	}
+	return 0;
+}
+
+/* A plain file: a reader thread fills batches while this one writes them,
+ * zero pages as holes. */
+static int write_buffered(const struct pc_coreplan *plan, struct pc_sink *sink,
+			  struct pc_memreader *mem, struct pc_write_ctl *ctl)
+{
+	struct pc_prefetch *reader = prefetch_start(plan->maps, plan->dump_len, mem, BATCH);
+	size_t last_bad_map = SIZE_MAX;
 	struct pc_batch b;
 	uint64_t done = 0;
-	size_t last_bad_map = SIZE_MAX;
 	int rc;
 
-	if (write_headers(plan, sink) < 0)
-		return -1;
-	reader = prefetch_start(plan->maps, plan->dump_len, mem, BATCH, ctl->read_ahead);
 	if (!reader)
 		return -1;
 	while ((rc = prefetch_next(reader, &b)) > 0) {
-		const struct pc_mapping *m = &plan->maps->v[b.map_index];
-
-		if (*ctl->interrupted) {
-			rc = pc_fail(PC_EINTR, 0, "interrupted by signal %d", *ctl->interrupted);
-			break;
-		}
-		if (emit_pages(sink, b.data, b.len) < 0) {
+		if (check_interrupt(ctl) < 0 || emit_pages(sink, b.data, b.len) < 0) {
 			rc = -1;
 			break;
 		}
-		/* vsyscall is execute-only on current kernels: unreadable by design. */
-		if (b.unreadable && !(m->path && strcmp(m->path, "[vsyscall]") == 0)) {
-			ctl->unreadable += b.unreadable;
-			ctl->unreadable_maps += b.map_index != last_bad_map;
-			last_bad_map = b.map_index;
-		}
+		note_unreadable(ctl, &plan->maps->v[b.map_index], b.map_index, b.unreadable,
+				&last_bad_map);
 		prefetch_release(reader);
 		done += b.len;
 		if (ctl->progress)
@@ -151,4 +189,13 @@ int core_write(const struct pc_coreplan *plan, struct pc_sink *sink,
 	}
 	prefetch_stop(reader);
 	return rc < 0 ? -1 : 0;
+}
+
+int core_write(const struct pc_coreplan *plan, struct pc_sink *sink,
+	       struct pc_memreader *mem, struct pc_write_ctl *ctl)
+{
+	if (write_headers(plan, sink) < 0)
+		return -1;
+	return sink->reserve ? write_direct(plan, sink, mem, ctl)
+			     : write_buffered(plan, sink, mem, ctl);
 }

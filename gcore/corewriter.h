@@ -2,7 +2,9 @@
  *
  * Like the kernel's elf_core_dump(), in two passes: first the plan (header,
  * one PT_NOTE then one PT_LOAD per mapping, page-aligned data offsets), then
- * the bytes in file order.  Pages that read as zeros become holes.
+ * the bytes in file order.  For a plain file, memory is read a few batches
+ * ahead on a thread and pages that read as zeros become holes; a sink with
+ * buffers of its own (LZ4) gets memory read straight into them.
  */
 #ifndef PYCORE_COREWRITER_H
 #define PYCORE_COREWRITER_H
@@ -31,7 +33,6 @@ struct pc_coreplan {
 /* Progress and cancellation, polled once per batch. */
 struct pc_write_ctl {
 	volatile const int *interrupted;
-	bool read_ahead;               /* read memory on a thread of its own */
 	void (*progress)(void *arg, uint64_t done, uint64_t total);
 	void *progress_arg;
 	uint64_t unreadable;           /* out: bytes written as zeros */

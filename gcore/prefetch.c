@@ -25,7 +25,7 @@ struct pc_prefetch {
 
 	size_t map, at;                /* next bytes to read */
 	pthread_t thread;
-	bool threaded, started;
+	bool started;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct slot ring[RING];
@@ -101,7 +101,7 @@ static void *reader_main(void *arg)
 }
 
 struct pc_prefetch *prefetch_start(const struct pc_maplist *maps, const uint64_t *dump_len,
-				   struct pc_memreader *mem, size_t batch_size, bool threaded)
+				   struct pc_memreader *mem, size_t batch_size)
 {
 	struct pc_prefetch *p = calloc(1, sizeof *p);
 
@@ -113,21 +113,20 @@ struct pc_prefetch *prefetch_start(const struct pc_maplist *maps, const uint64_t
 	p->dump_len = dump_len;
 	p->mem = mem;
 	p->batch_size = batch_size;
-	p->threaded = threaded;
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->cv, NULL);
-	for (int i = 0; i < (threaded ? RING : 1); i++) {
+	for (int i = 0; i < RING; i++) {
 		p->ring[i].buf = malloc(batch_size);
 		if (!p->ring[i].buf) {
 			pc_fail(PC_EINTERNAL, ENOMEM, "starting the memory reader");
 			goto fail;
 		}
 	}
-	if (threaded && pthread_create(&p->thread, NULL, reader_main, p) != 0) {
+	if (pthread_create(&p->thread, NULL, reader_main, p) != 0) {
 		pc_fail(PC_EINTERNAL, errno, "starting the memory reader");
 		goto fail;
 	}
-	p->started = threaded;
+	p->started = true;
 	return p;
 fail:
 	prefetch_stop(p);
@@ -139,12 +138,6 @@ int prefetch_next(struct pc_prefetch *p, struct pc_batch *b)
 	struct slot *sl = &p->ring[p->consumed % RING];
 	int rc;
 
-	if (!p->threaded) {
-		rc = read_batch(p, &p->ring[0]);
-		if (rc > 0)
-			*b = p->ring[0].batch;
-		return rc;
-	}
 	pthread_mutex_lock(&p->mu);
 	while (!sl->full && !p->done)
 		pthread_cond_wait(&p->cv, &p->mu);
@@ -160,8 +153,6 @@ int prefetch_next(struct pc_prefetch *p, struct pc_batch *b)
 
 void prefetch_release(struct pc_prefetch *p)
 {
-	if (!p->threaded)
-		return;
 	pthread_mutex_lock(&p->mu);
 	p->ring[p->consumed % RING].full = false;
 	p->consumed++;

@@ -2,9 +2,7 @@
  * ahead of the writer, so reading the target overlaps writing the file.
  *
  * Batches come out in core order: every mapping with a dump length, from
- * its start, in pieces of at most batch_size bytes.  Without a thread
- * (when the cores are busy already, compressing), prefetch_next() reads
- * each batch itself: the same interface, no read-ahead.
+ * its start, in pieces of at most batch_size bytes.
  */
 #ifndef PYCORE_PREFETCH_H
 #define PYCORE_PREFETCH_H
@@ -12,7 +10,6 @@
 #include "memread.h"
 #include "procmaps.h"
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,10 +22,9 @@ struct pc_batch {
 	size_t unreadable;       /* bytes read as zeros (pages we could not read) */
 };
 
-/* Start reading, on a thread of its own if threaded.  NULL with the error
- * recorded. */
+/* Start reading.  NULL with the error recorded. */
 struct pc_prefetch *prefetch_start(const struct pc_maplist *maps, const uint64_t *dump_len,
-				   struct pc_memreader *mem, size_t batch_size, bool threaded);
+				   struct pc_memreader *mem, size_t batch_size);
 
 /* Wait for the next batch.  Returns 1 with *b filled, 0 when all is read,
  * -1 when reading failed (the reader's error is raised here).  Each batch

@@ -12,6 +12,11 @@
 
 struct pc_sink {
 	int (*write)(struct pc_sink *s, const void *buf, size_t len);
+	/* Optional: room for the next bytes, to be filled in place (memory
+	 * read straight into a compression buffer) and then committed.
+	 * reserve gives a pointer and *room > 0, or NULL on error. */
+	void *(*reserve)(struct pc_sink *s, size_t *room);
+	int (*commit)(struct pc_sink *s, size_t len);
 	int (*hole)(struct pc_sink *s, uint64_t len);
 	int (*finish)(struct pc_sink *s);      /* all bytes on their way to disk */
 	void (*destroy)(struct pc_sink *s);

@@ -234,6 +234,32 @@ static int append(struct lz4_sink *s, const void *buf, uint64_t len)
 	return 0;
 }
 
+static void *lz4_reserve(struct pc_sink *base, size_t *room)
+{
+	struct lz4_sink *s = (struct lz4_sink *)base;
+	struct slot *sl = fill_slot(s);
+
+	if (!sl)
+		return NULL;
+	*room = LZ4PACK_BLOCK_SIZE - s->fill;
+	return sl->in + s->fill;
+}
+
+static int lz4_commit(struct pc_sink *base, size_t len)
+{
+	struct lz4_sink *s = (struct lz4_sink *)base;
+	struct slot *sl = &s->slots[s->submitted % s->nslots];
+
+	if (len > LZ4PACK_BLOCK_SIZE - s->fill || base->offset + len > s->content_size)
+		return pc_fail(PC_EINTERNAL, 0, "core larger than planned");
+	sl->all_zero = false;
+	s->fill += len;
+	base->offset += len;
+	if (s->fill == LZ4PACK_BLOCK_SIZE)
+		submit(s, sl);
+	return 0;
+}
+
 static int lz4_write(struct pc_sink *base, const void *buf, size_t len)
 {
 	return append((struct lz4_sink *)base, buf, len);
@@ -350,6 +376,8 @@ struct pc_sink *sink_lz4_new(int fd, uint64_t content_size, int nworkers)
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->cv, NULL);
 	s->base.write = lz4_write;
+	s->base.reserve = lz4_reserve;
+	s->base.commit = lz4_commit;
 	s->base.hole = lz4_hole;
 	s->base.finish = lz4_finish;
 	s->base.destroy = lz4_destroy;
