@@ -30,6 +30,7 @@ obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
 PROGRAMS := bin/pycore-capture bin/pycore-report bin/pycore-diff
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
+TEST_TOOLS := $(BUILD)/tools/coreread
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 .PHONY: all deps demo test unit-tests bench install clean
@@ -56,7 +57,12 @@ $(BUILD)/tests/%: $(call obj,tests/unit/%.c $(CAPTURE_SRC) $(ANALYZE_SRC) $(COMM
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
-unit-tests: $(UNIT_BIN)
+unit-tests: $(UNIT_BIN) $(TEST_TOOLS)
+
+# Small programs that let the integration tests drive library parts.
+$(BUILD)/tools/%: $(call obj,tests/tools/%.c $(ANALYZE_SRC) $(COMMON_SRC))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 # Packages the build and the suite need; installed with apt-get when root.
 deps:

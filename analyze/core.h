@@ -1,0 +1,57 @@
+/* core.h — an ELF core file as a memory image.
+ *
+ * core_open() reads the program headers and notes of a core written by
+ * pycore-capture (plain, or the seekable LZ4 container read in place), by
+ * gdb's gcore or by the kernel; core_read() then answers "what was at this
+ * address" from the PT_LOAD segments, the way a debugger does.  Nothing
+ * here knows about Python.
+ */
+#ifndef PYCORE_CORE_H
+#define PYCORE_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/user.h>
+
+struct pc_core;
+
+struct pc_core_thread {
+	pid_t tid;
+	struct user_regs_struct regs;
+};
+
+struct pc_core_file {            /* an NT_FILE entry */
+	uint64_t start, end, offset; /* offset in bytes */
+	const char *path;
+};
+
+/* Open a core.  NULL with the error recorded: PC_EFORMAT for what is not a
+ * core (or is damaged beyond use), PC_EINTERNAL/errno for I/O. */
+struct pc_core *core_open(const char *path);
+void core_close(struct pc_core *c);
+
+/* Copy up to len bytes of the process's memory at addr.  Returns how many
+ * consecutive bytes the core holds from addr on (0 when addr is not in a
+ * dumped segment, or the segment lies past the end of a truncated core),
+ * or -1 on an I/O or format error. */
+ssize_t core_read(struct pc_core *c, uint64_t addr, void *buf, size_t len);
+
+/* All of [addr, addr+len) or nothing: 0, or -1 (PC_EFORMAT naming addr). */
+int core_read_all(struct pc_core *c, uint64_t addr, void *buf, size_t len);
+
+size_t core_thread_count(const struct pc_core *c);
+const struct pc_core_thread *core_thread(const struct pc_core *c, size_t i);
+size_t core_file_count(const struct pc_core *c);
+const struct pc_core_file *core_file(const struct pc_core *c, size_t i);
+
+/* The first note with this owner and type; NULL when absent. */
+const void *core_note(const struct pc_core *c, const char *owner, uint32_t type,
+		      size_t *len);
+
+/* Bytes the program headers promise but the file lacks (a truncated core),
+ * 0 for a whole one. */
+uint64_t core_missing_bytes(const struct pc_core *c);
+
+#endif

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# analyze/core.c reads cores of every origin — pycore-capture plain and
+# --lz4 (in place, through its index), gdb's gcore, and the kernel — the
+# same way: the target's threads, its mapped files, and a planted buffer
+# byte for byte, as the target itself reported them.  Bad input is refused
+# in one line.
+. "$(dirname "$0")/../lib.sh"
+
+COREREAD=$TOP/build/tools/coreread
+WORK=$(mktemp -d)
+trap 'stop_target; rm -rf "$WORK"' EXIT
+[ -x "$COREREAD" ] || { fail "build/tools/coreread is built (make unit-tests)"; exit 0; }
+
+json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
+
+# A kernel core of a copy of the target: run it with core dumps on, abort it.
+kernel_core() {
+	local py=$1 dir=$2 pattern
+	pattern=$(cat /proc/sys/kernel/core_pattern)
+	case $pattern in core|core.%p|core*) ;; *) return 1 ;; esac
+	mkdir -p "$dir/kernel"
+	(cd "$dir/kernel" && ulimit -c unlimited && exec "$py" "$TARGETS/threads.py" "$dir/kernel" --busy 1 --sleepers 1) \
+		>/dev/null 2>&1 &
+	local pid=$!
+	for _ in $(seq 300); do [ -s "$dir/kernel/ready.json" ] && break; sleep 0.1; done
+	[ -s "$dir/kernel/ready.json" ] || { kill -KILL "$pid"; return 1; }
+	kill -ABRT "$pid"
+	wait "$pid" 2>/dev/null
+	for f in "$dir/kernel/core" "$dir/kernel/core.$pid"; do
+		[ -s "$f" ] && { mv "$f" "$dir/core.kernel"; return 0; }
+	done
+	return 1
+}
+
+check_core() {
+	local label=$1 origin=$2 core=$3 ready=$4 py=$5
+	same "threads of a $origin core are the target's [$label]" \
+		"$("$COREREAD" "$core" threads | sort -n | tr '\n' ' ')" \
+		"$(json "$ready" "' '.join(map(str, d['native_ids'])) + ' '")"
+	same "the planted buffer reads back from a $origin core [$label]" \
+		"$("$COREREAD" "$core" read "$(json "$ready" "d['buffer_addr']")" \
+			"$(json "$ready" "d['buffer_len']")" | sha256sum | cut -d' ' -f1)" \
+		"$(json "$ready" "d['buffer_sha256']")"
+	check "NT_FILE of a $origin core names the interpreter [$label]" \
+		sh -c "'$COREREAD' '$core' files | awk '{print \$4}' | grep -qx '$(realpath "$py")'"
+	same "a $origin core is whole [$label]" "$("$COREREAD" "$core" missing)" 0
+}
+
+while read -r label py; do
+	dir=$WORK/$label
+	mkdir -p "$dir"
+	start_target "$py" threads.py "$dir" --busy 1 --sleepers 1 || { fail "target starts [$label]"; continue; }
+	"$BIN/pycore-capture" -q -o "$dir/core.plain" "$TARGET_PID"
+	"$BIN/pycore-capture" -q --lz4 -o "$dir/core.lz4" "$TARGET_PID"
+	gdb -q -batch -nx -p "$TARGET_PID" -ex "gcore $dir/core.gdb" >/dev/null 2>&1
+	check_core "$label" pycore-capture "$dir/core.plain" "$dir/ready.json" "$py"
+	check_core "$label" "pycore-capture --lz4" "$dir/core.lz4" "$dir/ready.json" "$py"
+	if [ -s "$dir/core.gdb" ]; then
+		check_core "$label" "gdb gcore" "$dir/core.gdb" "$dir/ready.json" "$py"
+	else
+		fail "gdb gcore wrote a core [$label]"
+	fi
+	stop_target
+	if kernel_core "$py" "$dir"; then
+		check_core "$label" kernel "$dir/core.kernel" "$dir/kernel/ready.json" "$py"
+	else
+		skip "kernel core [$label]: core dumps are piped elsewhere or disabled here"
+	fi
+
+	# A core cut short, as by ulimit -c or a half-finished copy.
+	size=$(stat -c %s "$dir/core.plain")
+	head -c $((size / 2)) "$dir/core.plain" >"$dir/core.cut"
+	check "a truncated core says how much is missing [$label]" \
+		test "$("$COREREAD" "$dir/core.cut" missing)" -gt 0
+	"$COREREAD" "$dir/core.cut" read "$(json "$dir/ready.json" "d['buffer_addr']")" \
+		"$(json "$dir/ready.json" "d['buffer_len']")" >/dev/null 2>"$dir/cut.err"
+	rc=$?
+	check "reading past the end of a truncated core is an error, not a crash [$label]" \
+		test "$rc" -eq 0 -o "$rc" -eq 11
+	rm -rf "$dir"
+done < <(find_pythons)
+
+# refused NAME PATTERN FILE: coreread exits 11 (bad input) with one line
+# matching PATTERN.
+refused() {
+	local err rc
+	err=$("$COREREAD" "$3" threads 2>&1 >/dev/null)
+	rc=$?
+	if [ "$rc" -eq 11 ] && [ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] &&
+	   printf '%s' "$err" | grep -q "$2"; then
+		pass "$1"
+	else
+		fail "$1"
+		echo "    exit $rc: $err"
+	fi
+}
+yes 'this is not a core file' | head -20 >"$WORK/text"
+refused "a text file is refused: not an ELF file" 'not an ELF file' "$WORK/text"
+refused "an ELF program is refused: not a core" 'not a 64-bit little-endian core' /bin/ls
+: >"$WORK/empty"
+refused "an empty file is refused" 'too short' "$WORK/empty"
