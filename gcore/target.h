@@ -5,7 +5,7 @@
 #ifndef PYCORE_TARGET_H
 #define PYCORE_TARGET_H
 
-#include "buildid.h"
+#include "../common/buildid.h"
 #include "memread.h"
 #include "procfs.h"
 #include "procmaps.h"

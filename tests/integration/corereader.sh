@@ -44,6 +44,25 @@ check_core() {
 	check "NT_FILE of a $origin core names the interpreter [$label]" \
 		sh -c "'$COREREAD' '$core' files | awk '{print \$4}' | grep -qx '$(realpath "$py")'"
 	same "a $origin core is whole [$label]" "$("$COREREAD" "$core" missing)" 0
+	same "_PyRuntime is found through the binaries a $origin core names [$label]" \
+		"$("$COREREAD" "$core" symbol _PyRuntime)" "$(json "$ready" "hex(d['runtime_addr'])")"
+}
+
+# --sysroot: binaries moved under another root are found there and checked
+# by build-id; a different file at the same place is not used.
+check_sysroot() {
+	local label=$1 core=$2 ready=$3 root=$4 bin
+	for bin in $("$COREREAD" "$core" modules | awk '$1 ~ /python/ { print $1 }'); do
+		mkdir -p "$root$(dirname "$bin")"
+		cp "$bin" "$root$bin"
+	done
+	same "binaries copied under a sysroot are used from there [$label]" \
+		"$("$COREREAD" "$core" symbol _PyRuntime "$root")" "$(json "$ready" "hex(d['runtime_addr'])")"
+	for bin in $("$COREREAD" "$core" modules | awk '$1 ~ /python/ { print $1 }'); do
+		cp /bin/true "$root$bin"
+	done
+	check "a binary whose build-id differs is not used, even at the right path [$label]" \
+		sh -c "! '$COREREAD' '$core' symbol _PyRuntime '$root' 2>/dev/null && '$COREREAD' '$core' modules '$root' | grep python | grep -q MISSING"
 }
 
 while read -r label py; do
@@ -54,6 +73,7 @@ while read -r label py; do
 	"$BIN/pycore-capture" -q --lz4 -o "$dir/core.lz4" "$TARGET_PID"
 	gdb -q -batch -nx -p "$TARGET_PID" -ex "gcore $dir/core.gdb" >/dev/null 2>&1
 	check_core "$label" pycore-capture "$dir/core.plain" "$dir/ready.json" "$py"
+	check_sysroot "$label" "$dir/core.plain" "$dir/ready.json" "$dir/sysroot"
 	check_core "$label" "pycore-capture --lz4" "$dir/core.lz4" "$dir/ready.json" "$py"
 	if [ -s "$dir/core.gdb" ]; then
 		check_core "$label" "gdb gcore" "$dir/core.gdb" "$dir/ready.json" "$py"

@@ -53,6 +53,14 @@ def plant_buffer():
     return data, addr
 
 
+def runtime_address():
+    """Where the dynamic linker put _PyRuntime, as this process sees it."""
+    try:
+        return ctypes.addressof(ctypes.c_int.in_dll(ctypes.pythonapi, "_PyRuntime"))
+    except (ValueError, AttributeError):
+        return None
+
+
 def main():
     outdir, opts = parse(sys.argv)
     stop_file = os.path.join(outdir, "stop")
@@ -123,6 +131,7 @@ def main():
         "buffer_len": len(data),
         "buffer_sha256": hashlib.sha256(data).hexdigest(),
         "rtsig": rtsig,
+        "runtime_addr": runtime_address(),
         "ballast": len(ballast),
     }
     tmp = os.path.join(outdir, "ready.json.tmp")

@@ -4,8 +4,11 @@
  *   coreread CORE files            NT_FILE entries: start end offset path
  *   coreread CORE read ADDR LEN    LEN bytes of memory at ADDR, to stdout
  *   coreread CORE missing          bytes the core's headers promise but lacks
+ *   coreread CORE modules [SYSROOT [LIBPATH]]   path build-id bias found-file
+ *   coreread CORE symbol NAME [SYSROOT [LIBPATH]]   run-time address of NAME
  */
 #include "../../analyze/core.h"
+#include "../../analyze/modules.h"
 #include "../../common/error.h"
 
 #include <stdio.h>
@@ -24,6 +27,45 @@ static int read_memory(struct pc_core *c, const char *addr_s, const char *len_s)
 	else if (buf)
 		fprintf(stderr, "coreread: %s\n", pc_errmsg());
 	free(buf);
+	return rc;
+}
+
+static int list_modules(struct pc_core *c, const struct pc_search *s)
+{
+	struct pc_modules mods;
+	char hex[2 * BUILD_ID_MAX + 1];
+
+	if (modules_find(c, s, &mods) < 0) {
+		fprintf(stderr, "coreread: %s\n", pc_errmsg());
+		return 1;
+	}
+	for (size_t i = 0; i < mods.n; i++)
+		printf("%s %s %llx %s\n", mods.v[i].path,
+		       build_id_hex(mods.v[i].build_id, mods.v[i].build_id_len, hex),
+		       (unsigned long long)mods.v[i].bias,
+		       mods.v[i].found ? mods.v[i].found : "MISSING");
+	modules_free(&mods);
+	return 0;
+}
+
+static int find_symbol(struct pc_core *c, const struct pc_search *s, const char *name)
+{
+	struct pc_modules mods;
+	uint64_t addr;
+	int rc = 1;
+
+	if (modules_find(c, s, &mods) < 0) {
+		fprintf(stderr, "coreread: %s\n", pc_errmsg());
+		return 1;
+	}
+	for (size_t i = 0; i < mods.n && rc; i++)
+		if (module_symbol(&mods.v[i], name, &addr) == 0) {
+			printf("%#llx\n", (unsigned long long)addr);
+			rc = 0;
+		}
+	if (rc)
+		fprintf(stderr, "coreread: no symbol %s\n", name);
+	modules_free(&mods);
 	return rc;
 }
 
@@ -52,6 +94,14 @@ int main(int argc, char **argv)
 		}
 	} else if (strcmp(argv[2], "missing") == 0) {
 		printf("%llu\n", (unsigned long long)core_missing_bytes(c));
+	} else if (strcmp(argv[2], "modules") == 0) {
+		struct pc_search s = { argc > 3 && *argv[3] ? argv[3] : NULL,
+				       argc > 4 ? argv[4] : NULL, NULL };
+		rc = list_modules(c, &s);
+	} else if (strcmp(argv[2], "symbol") == 0 && argc >= 4) {
+		struct pc_search s = { argc > 4 && *argv[4] ? argv[4] : NULL,
+				       argc > 5 ? argv[5] : NULL, NULL };
+		rc = find_symbol(c, &s, argv[3]);
 	} else if (strcmp(argv[2], "read") == 0 && argc == 5) {
 		rc = read_memory(c, argv[3], argv[4]);
 	} else {

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../gcore/buildid.h"
+#include "../../common/buildid.h"
 
 #define PAGE 4096u
 #define IMG_SIZE (4 * PAGE)

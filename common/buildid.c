@@ -37,32 +37,48 @@ static size_t scan_notes(const uint8_t *buf, size_t len, uint8_t id[BUILD_ID_MAX
 	return 0;
 }
 
+/* The ELF header, if its program header table lies within the page. */
+static int header_with_phdrs(const void *page, size_t page_len, Elf64_Ehdr *eh)
+{
+	if (!is_elf_image(page, page_len))
+		return -1;
+	memcpy(eh, page, sizeof *eh);
+	if (eh->e_phentsize != sizeof(Elf64_Phdr) || eh->e_phnum == 0 ||
+	    eh->e_phoff > page_len ||
+	    (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr) > page_len - eh->e_phoff)
+		return -1;
+	return 0;
+}
+
+int elf_image_load_bias(const void *page, size_t page_len, uint64_t map_start,
+			uint64_t *bias)
+{
+	const uint8_t *p = page;
+	Elf64_Ehdr eh;
+
+	if (header_with_phdrs(page, page_len, &eh) < 0)
+		return -1;
+	/* Where the segment holding file offset 0 landed. */
+	for (unsigned i = 0; i < eh.e_phnum; i++) {
+		Elf64_Phdr ph;
+		memcpy(&ph, p + eh.e_phoff + i * sizeof ph, sizeof ph);
+		if (ph.p_type == PT_LOAD && ph.p_offset == 0) {
+			*bias = map_start - (ph.p_vaddr & ~(uint64_t)4095);
+			return 0;
+		}
+	}
+	return -1;
+}
+
 size_t elf_image_build_id(const void *page, size_t page_len, uint64_t map_start,
 			  pc_read_fn read, void *ctx, uint8_t id[BUILD_ID_MAX])
 {
 	const uint8_t *p = page;
 	Elf64_Ehdr eh;
-	uint64_t bias = 0;
-	int have_bias = 0;
+	uint64_t bias;
 
-	if (!is_elf_image(page, page_len))
-		return 0;
-	memcpy(&eh, p, sizeof eh);
-	if (eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum == 0 ||
-	    eh.e_phoff > page_len ||
-	    (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr) > page_len - eh.e_phoff)
-		return 0;
-
-	/* The load bias: where the segment holding file offset 0 landed. */
-	for (unsigned i = 0; i < eh.e_phnum && !have_bias; i++) {
-		Elf64_Phdr ph;
-		memcpy(&ph, p + eh.e_phoff + i * sizeof ph, sizeof ph);
-		if (ph.p_type == PT_LOAD && ph.p_offset == 0) {
-			bias = map_start - (ph.p_vaddr & ~(uint64_t)4095);
-			have_bias = 1;
-		}
-	}
-	if (!have_bias)
+	if (header_with_phdrs(page, page_len, &eh) < 0 ||
+	    elf_image_load_bias(page, page_len, map_start, &bias) < 0)
 		return 0;
 	for (unsigned i = 0; i < eh.e_phnum; i++) {
 		uint8_t buf[NOTE_READ_MAX];

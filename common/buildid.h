@@ -15,6 +15,12 @@ typedef int (*pc_read_fn)(void *ctx, uint64_t addr, void *buf, size_t len);
 /* True when page (len bytes) starts with a 64-bit ELF header. */
 int is_elf_image(const void *page, size_t len);
 
+/* The load bias of the ELF image whose first page, mapped at map_start, is
+ * `page`: a symbol's run-time address is its st_value plus the bias.
+ * Returns 0, or -1 when the page says nonsense. */
+int elf_image_load_bias(const void *page, size_t page_len, uint64_t map_start,
+			uint64_t *bias);
+
 /* Find the build-id of the ELF image whose first page, mapped at map_start,
  * is `page`.  Returns its length (> 0), or 0 when there is none or memory
  * says nonsense. */

@@ -1,0 +1,59 @@
+/* modules.h — the ELF files a core's process had mapped, found on disk and
+ * checked against the build-ids the core records, and their symbols.
+ *
+ * A module is every file NT_FILE maps at file offset 0 that is an ELF
+ * image.  Its build-id and load bias come from its first page in the core
+ * (kept by every core writer that follows the kernel's ELF-headers rule),
+ * else from the PYCORE note; the file is then looked for under --sysroot,
+ * in --lib-search-path, at --exe, and where the process saw it, and used
+ * only when its build-id matches.
+ */
+#ifndef PYCORE_MODULES_H
+#define PYCORE_MODULES_H
+
+#include "../common/buildid.h"
+#include "core.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct pc_module {
+	const char *path;            /* as the process saw it (borrowed from the core) */
+	uint64_t start;              /* where its offset-0 mapping began */
+	uint64_t bias;               /* run-time address = st_value + bias */
+	int have_bias;
+	uint8_t build_id[BUILD_ID_MAX];
+	size_t build_id_len;         /* 0: the core does not say */
+	char *found;                 /* the matching file on disk, or NULL */
+	struct pc_elf *elf;          /* open when found */
+};
+
+struct pc_modules {
+	struct pc_module *v;
+	size_t n;
+};
+
+struct pc_search {
+	const char *sysroot;         /* prefix for every path, e.g. a container's root */
+	const char *lib_path;        /* DIR[:DIR...] searched by file name */
+	const char *exe;             /* the executable, wherever it is now */
+};
+
+/* List the modules and look for their files.  A missing file is not an
+ * error here (found stays NULL); only I/O and memory errors are.
+ * Returns 0 or -1. */
+int modules_find(struct pc_core *core, const struct pc_search *search,
+		 struct pc_modules *out);
+void modules_free(struct pc_modules *mods);
+
+/* The module whose path ends in name ("libpython3.12.so.1.0"), or NULL. */
+struct pc_module *modules_by_name(struct pc_modules *mods, const char *name);
+
+/* Look a symbol up in a found module: .dynsym first, then .symtab.
+ * Returns 0 with its run-time address, -1 when absent (not an error). */
+int module_symbol(const struct pc_module *m, const char *name, uint64_t *addr);
+
+/* "ab12…" for printing; buf holds at least 2 * BUILD_ID_MAX + 1. */
+const char *build_id_hex(const uint8_t *id, size_t len, char *buf);
+
+#endif
