@@ -18,9 +18,7 @@
 #endif
 #define NOTES_MAX (256u << 20)   /* more notes than this is not a real core */
 
-struct segment {
-	uint64_t vaddr, memsz, filesz, offset;
-};
+#define segment pc_core_segment    /* the public record, by a short name */
 
 struct note_ref {
 	const char *owner;           /* into notes */
@@ -340,6 +338,21 @@ ssize_t core_read(struct pc_core *c, uint64_t addr, void *buf, size_t len)
 	return store_read(c, buf, len, s->offset + in) < 0 ? -1 : (ssize_t)len;
 }
 
+/* Why core_read() found nothing at addr, as an error. */
+static int no_memory_error(const struct pc_core *c, uint64_t addr)
+{
+	const struct segment *s = find_segment(c, addr);
+
+	if (!s)
+		return pc_fail(PC_EFORMAT, 0, "address %#llx is not in any mapping of the core",
+			       (unsigned long long)addr);
+	if (addr - s->vaddr < s->filesz)
+		return pc_fail(PC_EFORMAT, 0, "address %#llx is in the part of the core that is "
+			       "missing: the file is truncated", (unsigned long long)addr);
+	return pc_fail(PC_EFORMAT, 0, "address %#llx was not dumped into the core",
+		       (unsigned long long)addr);
+}
+
 int core_read_all(struct pc_core *c, uint64_t addr, void *buf, size_t len)
 {
 	size_t done = 0;
@@ -349,11 +362,20 @@ int core_read_all(struct pc_core *c, uint64_t addr, void *buf, size_t len)
 		if (n < 0)
 			return -1;
 		if (n == 0)
-			return pc_fail(PC_EFORMAT, 0, "address %#llx is not in the core",
-				       (unsigned long long)(addr + done));
+			return no_memory_error(c, addr + done);
 		done += (size_t)n;
 	}
 	return 0;
+}
+
+size_t core_segment_count(const struct pc_core *c)
+{
+	return c->nsegs;
+}
+
+const struct pc_core_segment *core_segment(const struct pc_core *c, size_t i)
+{
+	return i < c->nsegs ? &c->segs[i] : NULL;
 }
 
 size_t core_thread_count(const struct pc_core *c)

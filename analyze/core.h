@@ -41,6 +41,12 @@ ssize_t core_read(struct pc_core *c, uint64_t addr, void *buf, size_t len);
 /* All of [addr, addr+len) or nothing: 0, or -1 (PC_EFORMAT naming addr). */
 int core_read_all(struct pc_core *c, uint64_t addr, void *buf, size_t len);
 
+struct pc_core_segment {         /* a PT_LOAD */
+	uint64_t vaddr, memsz, filesz, offset;
+};
+size_t core_segment_count(const struct pc_core *c);
+const struct pc_core_segment *core_segment(const struct pc_core *c, size_t i);
+
 size_t core_thread_count(const struct pc_core *c);
 const struct pc_core_thread *core_thread(const struct pc_core *c, size_t i);
 size_t core_file_count(const struct pc_core *c);

@@ -3,6 +3,7 @@
  *   coreread CORE threads          thread ids, one per line, in note order
  *   coreread CORE files            NT_FILE entries: start end offset path
  *   coreread CORE read ADDR LEN    LEN bytes of memory at ADDR, to stdout
+ *   coreread CORE segments         PT_LOADs: vaddr memsz filesz offset (hex)
  *   coreread CORE missing          bytes the core's headers promise but lacks
  *   coreread CORE modules [SYSROOT [LIBPATH]]   path build-id bias found-file
  *   coreread CORE symbol NAME [SYSROOT [LIBPATH]]   run-time address of NAME
@@ -22,10 +23,12 @@ static int read_memory(struct pc_core *c, const char *addr_s, const char *len_s)
 	char *buf = malloc(len ? len : 1);
 	int rc = 1;
 
-	if (buf && core_read_all(c, addr, buf, len) == 0 && fwrite(buf, 1, len, stdout) == len)
+	if (buf && core_read_all(c, addr, buf, len) == 0 && fwrite(buf, 1, len, stdout) == len) {
 		rc = 0;
-	else if (buf)
+	} else if (buf) {
 		fprintf(stderr, "coreread: %s\n", pc_errmsg());
+		rc = pc_errcode() ? (int)pc_errcode() : 1;
+	}
 	free(buf);
 	return rc;
 }
@@ -91,6 +94,13 @@ int main(int argc, char **argv)
 			const struct pc_core_file *f = core_file(c, i);
 			printf("%llx %llx %llx %s\n", (unsigned long long)f->start,
 			       (unsigned long long)f->end, (unsigned long long)f->offset, f->path);
+		}
+	} else if (strcmp(argv[2], "segments") == 0) {
+		for (size_t i = 0; i < core_segment_count(c); i++) {
+			const struct pc_core_segment *g = core_segment(c, i);
+			printf("%llx %llx %llx %llx\n", (unsigned long long)g->vaddr,
+			       (unsigned long long)g->memsz, (unsigned long long)g->filesz,
+			       (unsigned long long)g->offset);
 		}
 	} else if (strcmp(argv[2], "missing") == 0) {
 		printf("%llu\n", (unsigned long long)core_missing_bytes(c));
