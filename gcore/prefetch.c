@@ -145,10 +145,10 @@ int prefetch_next(struct pc_prefetch *p, struct pc_batch *b)
 		*b = sl->batch;
 		rc = 1;
 	} else {
-		rc = p->failure.failed ? -1 : 0;
+		rc = p->failure.failed ? pc_error_raise(&p->failure) : 0;
 	}
 	pthread_mutex_unlock(&p->mu);
-	return rc < 0 ? pc_error_raise(&p->failure) : rc;
+	return rc;
 }
 
 void prefetch_release(struct pc_prefetch *p)

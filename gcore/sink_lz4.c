@@ -186,11 +186,13 @@ static struct slot *fill_slot(struct lz4_sink *s)
 	pthread_mutex_lock(&s->mu);
 	while (sl->state != SLOT_FREE && !s->failure.failed)
 		pthread_cond_wait(&s->cv, &s->mu);
-	pthread_mutex_unlock(&s->mu);
-	if (s->failure.failed) {
+	if (s->failure.failed) {      /* raised under the lock: the writer fills it */
 		pc_error_raise(&s->failure);
-		return NULL;
+		sl = NULL;
 	}
+	pthread_mutex_unlock(&s->mu);
+	if (!sl)
+		return NULL;
 	sl->all_zero = true;
 	return sl;
 }

@@ -11,7 +11,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <lz4.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -260,25 +262,68 @@ static void put64(uint8_t *p, uint64_t v)
 
 /* The container's index, parsed here independently of the reader. */
 struct layout {
-	uint64_t frame_at, count, csize;
-	size_t offsets_at;       /* file offset of block offset[0] */
+	uint64_t index_at;       /* file offset of the skippable index frame */
+	uint64_t count, csize;   /* frame count, core size */
+	size_t offsets_at;       /* file offset of the index entry of frame 0 */
 };
 
 static void parse_layout(const uint8_t *f, size_t n, struct layout *L)
 {
-	assert_true(n >= 79);
+	const uint64_t min = 8 + LZ4PACK_INDEX_FIXED + LZ4PACK_TAIL_SIZE;
+
+	assert_true(n >= min);
 	assert_memory_equal(f + n - 8, LZ4PACK_TAIL_MAGIC, 8);
-	L->frame_at = get64(f + n - 16);
-	assert_true(L->frame_at + 48 <= n);
-	assert_int_equal(get32(f + L->frame_at), LZ4PACK_SKIP_MAGIC);
-	L->csize = get64(f + L->frame_at + 8 + 16);
-	L->count = get64(f + L->frame_at + 8 + 24);
-	L->offsets_at = (size_t)L->frame_at + 8 + LZ4PACK_INDEX_FIXED;
+	L->index_at = get64(f + n - 16);
+	assert_true(L->index_at <= n - min);
+	assert_int_equal(get32(f + L->index_at), LZ4PACK_SKIP_MAGIC);
+	L->csize = get64(f + L->index_at + 8 + 16);
+	L->count = get64(f + L->index_at + 8 + 24);
+	assert_int_equal(L->index_at + min + 8 * L->count, n);
+	L->offsets_at = (size_t)L->index_at + 8 + LZ4PACK_INDEX_FIXED;
 }
 
-static uint64_t block_at(const uint8_t *f, const struct layout *L, uint64_t i)
+/* File offset of frame i, from the index; and of its index entry. */
+static uint64_t frame_off(const uint8_t *f, const struct layout *L, uint64_t i)
 {
 	return get64(f + L->offsets_at + 8 * i);
+}
+
+static size_t entry_of(const struct layout *L, uint64_t i)
+{
+	return L->offsets_at + 8 * (size_t)i;
+}
+
+/* One frame of an undamaged container, field by field:
+ *   at: magic | FLG | BD | u64 content size | HC
+ *   word_at: u32 block size word | data_at: data
+ *   mark_at: u32 0 | sum_at: u32 xxh32(content) | end */
+struct frame {
+	uint64_t at, end;
+	uint64_t word_at, data_at, mark_at, sum_at;
+	uint32_t word, size;     /* the block size word and its length bits */
+	bool stored;
+};
+
+static void frame_of(const uint8_t *f, const struct layout *L, uint64_t i, struct frame *F)
+{
+	assert_true(i < L->count);
+	F->at = frame_off(f, L, i);
+	F->end = i + 1 < L->count ? frame_off(f, L, i + 1) : L->index_at;
+	assert_true(F->at + LZ4PACK_FRAME_OVERHEAD <= F->end);
+	F->word_at = F->at + LZ4PACK_FRAME_HDR_SIZE;
+	F->data_at = F->word_at + 4;
+	F->word = get32(f + F->word_at);
+	F->size = F->word & ~LZ4PACK_STORED_BIT;
+	F->stored = (F->word & LZ4PACK_STORED_BIT) != 0;
+	assert_int_equal(F->end - F->at, LZ4PACK_FRAME_OVERHEAD + F->size);
+	F->mark_at = F->data_at + F->size;
+	F->sum_at = F->mark_at + 4;
+}
+
+/* Length of block i of a core of csize bytes. */
+static uint64_t block_len(uint64_t csize, uint64_t i)
+{
+	return csize - i * MiB < MiB ? csize - i * MiB : MiB;
 }
 
 /* ------------------------------------------------------------------ */
@@ -366,74 +411,159 @@ static void test_container_round_trip_at_random_offsets(void **state)
 static void test_container_layout_matches_the_documented_format(void **state)
 {
 	(void)state;
+	uint8_t *dec = malloc(MiB);
+
+	assert_non_null(dec);
+	/* The constants are the documented values (docs/lz4-container.md). */
+	assert_int_equal(LZ4PACK_FRAME_MAGIC, 0x184D2204);
+	assert_int_equal(LZ4PACK_SKIP_MAGIC, 0x184D2A50);
+	/* FLG: version 01, independent blocks, content size, content checksum;
+	 * no block checksum, no dictionary id.  BD: 1 MiB blocks (code 6). */
+	assert_int_equal(LZ4PACK_FLG, 0x40 | 0x20 | 0x08 | 0x04);
+	assert_int_equal(LZ4PACK_FLG, 0x6C);
+	assert_int_equal(LZ4PACK_BD, 6 << 4);
+	assert_int_equal(LZ4PACK_BLOCK_SIZE, MiB);
+	assert_int_equal(LZ4PACK_FRAME_HDR_SIZE, 4 + 1 + 1 + 8 + 1);
+	assert_int_equal(LZ4PACK_FRAME_OVERHEAD, LZ4PACK_FRAME_HDR_SIZE + 4 + 4 + 4);
+
 	for (size_t si = 0; si < NSTREAMS; si++) {
 		const struct stream *s = &streams[si];
 		struct tmp t;
 		size_t n;
 		uint8_t *f;
 		struct layout L;
-		uint64_t pos = LZ4PACK_FRAME_HDR_SIZE, nblocks = (s->size + MiB - 1) / MiB;
+		uint64_t pos = 0, nblocks = (s->size + MiB - 1) / MiB;
 		uint64_t payload;
 
 		write_lz4(&t, s, 3);
 		f = slurp(t.path, &n);
-		/* frame header */
-		assert_int_equal(get32(f), LZ4PACK_FRAME_MAGIC);
-		assert_int_equal(f[4], 0x7C);
-		assert_int_equal(f[5], 0x60);
-		assert_int_equal(get64(f + 6), s->size);
-		assert_int_equal(f[14], (xxh32(f + 4, 10, 0) >> 8) & 0xff);
-		/* blocks, in order, each with its checksum */
 		parse_layout(f, n, &L);
 		assert_int_equal(L.count, nblocks);
 		assert_int_equal(L.csize, s->size);
+		/* Frames back to back from offset 0, one per block, in order. */
 		for (uint64_t i = 0; i < nblocks; i++) {
-			uint32_t hdr = get32(f + pos), size = hdr & ~LZ4PACK_STORED_BIT;
-			uint64_t want = i + 1 < nblocks ? MiB : s->size - i * MiB;
-			assert_int_equal(block_at(f, &L, i), pos);
+			const uint8_t *h = f + pos;
+			uint64_t want = block_len(s->size, i);
+			const uint8_t *core = s->content + i * MiB;
+			uint32_t word, size;
+
+			if (frame_off(f, &L, i) != pos)
+				fail_msg("%s: index says frame %llu is at %llu, it is at %llu",
+					 s->name, (unsigned long long)i,
+					 (unsigned long long)frame_off(f, &L, i),
+					 (unsigned long long)pos);
+			assert_true(pos + LZ4PACK_FRAME_OVERHEAD <= L.index_at);
+			/* frame header */
+			assert_int_equal(get32(h), 0x184D2204);
+			assert_memory_equal(h, "\x04\x22\x4d\x18", 4);
+			assert_int_equal(h[4], 0x6C);
+			assert_int_equal(h[5], 0x60);
+			assert_int_equal(get64(h + 6), want);
+			assert_int_equal(h[14], (xxh32(h + 4, 10, 0) >> 8) & 0xff);
+			/* its one block */
+			word = get32(h + 15);
+			size = word & ~LZ4PACK_STORED_BIT;
 			assert_true(size > 0 && size <= want);
-			if (hdr & LZ4PACK_STORED_BIT) {
+			assert_true(pos + LZ4PACK_FRAME_OVERHEAD + size <= L.index_at);
+			if (word & LZ4PACK_STORED_BIT) {
 				assert_int_equal(size, want);
-				assert_memory_equal(f + pos + 4, s->content + i * MiB, want);
+				assert_memory_equal(h + 19, core, want);
+			} else {
+				int got = LZ4_decompress_safe((const char *)h + 19, (char *)dec,
+							      (int)size, MiB);
+				assert_true(size < want);
+				if (got != (int)want || memcmp(dec, core, want) != 0)
+					fail_msg("%s: frame %llu does not decompress to its block",
+						 s->name, (unsigned long long)i);
 			}
-			assert_int_equal(get32(f + pos + 4 + size), xxh32(f + pos + 4, size, 0));
-			pos += 8 + size;
+			/* end mark, content checksum of this block */
+			assert_int_equal(get32(h + 19 + size), 0);
+			assert_int_equal(get32(h + 23 + size), xxh32(core, (size_t)want, 0));
+			pos += 27 + size;
 		}
-		/* end mark, content checksum, then the skippable index frame */
-		assert_int_equal(get32(f + pos), 0);
-		assert_int_equal(get32(f + pos + 4), xxh32(s->content, (size_t)s->size, 0));
-		assert_int_equal(L.frame_at, pos + 8);
-		payload = get32(f + pos + 12);
-		assert_int_equal(payload, LZ4PACK_INDEX_FIXED + 8 * nblocks + LZ4PACK_TAIL_SIZE);
-		assert_int_equal(L.frame_at + 8 + payload, n);
-		assert_memory_equal(f + L.frame_at + 8, LZ4PACK_INDEX_MAGIC, 8);
-		assert_int_equal(get32(f + L.frame_at + 16), LZ4PACK_INDEX_VERSION);
-		assert_int_equal(get32(f + L.frame_at + 20), MiB);
+		/* The last frame ends where the skippable index frame begins. */
+		assert_int_equal(L.index_at, pos);
+		assert_int_equal(get32(f + pos), 0x184D2A50);
+		payload = get32(f + pos + 4);
+		assert_int_equal(payload, 32 + 8 * nblocks + 16);
+		assert_int_equal(pos + 8 + payload, n);
+		assert_memory_equal(f + pos + 8, "PYCZIDX1", 8);
+		assert_int_equal(get32(f + pos + 16), 1);
+		assert_int_equal(get32(f + pos + 20), MiB);
+		assert_int_equal(get64(f + pos + 24), s->size);
+		assert_int_equal(get64(f + pos + 32), nblocks);
+		if (nblocks)
+			assert_int_equal(get64(f + pos + 40), 0);
+		assert_int_equal(get64(f + n - 16), pos);
+		assert_memory_equal(f + n - 8, "PYCZTAIL", 8);
+		assert_int_equal(n, pos + 56 + 8 * nblocks);
 		free(f);
 		tmp_remove(&t);
 	}
+	free(dec);
 }
 
 static void test_incompressible_block_is_stored_and_zero_blocks_are_tiny(void **state)
 {
 	(void)state;
+	static const struct op ops_zero_data[] = { { 'Z', 2 * MiB }, END };
+	struct stream zeros = { "2 MiB of zeros as data", ops_zero_data, NULL, 0 };
 	const struct stream *s = &streams[S_EXACT3];
 	struct tmp t;
-	size_t n;
-	uint8_t *f;
-	struct layout L;
+	size_t n, hn, zn;
+	uint8_t *f, *h, *z, *none = calloc(1, MiB);
+	struct layout L, HL, ZL;
+	struct frame F0, F1, F2, H, Z;
 
+	assert_non_null(none);
 	write_lz4(&t, s, 1);
 	f = slurp(t.path, &n);
+	tmp_remove(&t);
 	parse_layout(f, n, &L);
 	assert_int_equal(L.count, 3);
+	frame_of(f, &L, 0, &F0);
+	frame_of(f, &L, 1, &F1);
+	frame_of(f, &L, 2, &F2);
 	/* Block 0 is random bytes (and 10 zeros): stored as they are. */
-	assert_true(get32(f + block_at(f, &L, 0)) & LZ4PACK_STORED_BIT);
-	/* Block 1 is all hole: a few KiB at most. */
-	assert_true(block_at(f, &L, 2) - block_at(f, &L, 1) < 8192);
-	assert_false(get32(f + block_at(f, &L, 1)) & LZ4PACK_STORED_BIT);
-	free(f);
+	assert_true(F0.stored);
+	assert_int_equal(F0.word, MiB | LZ4PACK_STORED_BIT);
+	assert_int_equal(F0.end - F0.at, MiB + LZ4PACK_FRAME_OVERHEAD);
+	assert_memory_equal(f + F0.data_at, s->content, MiB);
+	/* Block 1 is all hole: a few KiB at most, with the checksum of zeros. */
+	assert_false(F1.stored);
+	assert_true(F1.end - F1.at < 8192);
+	assert_int_equal(get64(f + F1.at + 6), MiB);
+	assert_int_equal(get32(f + F1.sum_at), xxh32(none, MiB, 0));
+	/* Block 2 is text: compressed. */
+	assert_false(F2.stored);
+	assert_true(F2.size < MiB / 2);
+
+	/* Every all-zero block is the same frame, whether the sink was given
+	 * holes or zeros as data. */
+	write_lz4(&t, &streams[S_HOLES2], 2);
+	h = slurp(t.path, &hn);
 	tmp_remove(&t);
+	build_content(&zeros);
+	write_lz4(&t, &zeros, 2);
+	z = slurp(t.path, &zn);
+	tmp_remove(&t);
+	parse_layout(h, hn, &HL);
+	parse_layout(z, zn, &ZL);
+	assert_int_equal(HL.count, 2);
+	assert_int_equal(ZL.count, 2);
+	for (uint64_t i = 0; i < 2; i++) {
+		frame_of(h, &HL, i, &H);
+		frame_of(z, &ZL, i, &Z);
+		assert_int_equal(H.end - H.at, F1.end - F1.at);
+		assert_int_equal(Z.end - Z.at, F1.end - F1.at);
+		assert_memory_equal(h + H.at, f + F1.at, F1.end - F1.at);
+		assert_memory_equal(z + Z.at, f + F1.at, F1.end - F1.at);
+	}
+	free(zeros.content);
+	free(none);
+	free(h);
+	free(z);
+	free(f);
 }
 
 static void test_lz4pack_is_lz4_recognises_lz4_frames_only(void **state)
@@ -553,24 +683,98 @@ static void test_lz4_cli_rejects_a_container_with_a_flipped_byte(void **state)
 {
 	(void)state;
 	const struct stream *s = &streams[S_MIXED];
-	struct tmp z, d;
-	size_t n, out_len;
-	uint8_t *f, *out;
+	struct tmp z;
+	size_t n;
+	uint8_t *orig, *f;
 	struct layout L;
-	int status;
+	struct frame F;
+	uint64_t stored = UINT64_MAX;
 
-	/* The block checksums we write are the ones lz4 checks. */
 	write_lz4(&z, s, 2);
-	f = slurp(z.path, &n);
-	parse_layout(f, n, &L);
-	f[block_at(f, &L, 1) + 100] ^= 0x10;
-	spill(&d, f, n);
-	out = run_lz4_d(d.path, &out_len, &status);
-	assert_int_not_equal(status, 0);
-	free(out);
-	free(f);
+	orig = slurp(z.path, &n);
 	tmp_remove(&z);
-	tmp_remove(&d);
+	f = malloc(n);
+	assert_non_null(f);
+	parse_layout(orig, n, &L);
+	for (uint64_t i = 0; i < L.count && stored == UINT64_MAX; i++) {
+		frame_of(orig, &L, i, &F);
+		if (F.stored)
+			stored = i;
+	}
+	assert_true(stored != UINT64_MAX);   /* the random bytes made one */
+
+	/* The content checksums we write are the ones lz4 checks: a flipped
+	 * byte in a stored block still "decodes", and only the checksum
+	 * catches it; so does a flipped checksum over intact data. */
+	for (int k = 0; k < 3; k++) {
+		struct tmp d;
+		size_t out_len;
+		uint8_t *out;
+		int status;
+		const char *what;
+
+		memcpy(f, orig, n);
+		if (k == 0) {
+			frame_of(orig, &L, stored, &F);
+			f[F.data_at + F.size / 2] ^= 0x10;
+			what = "a data byte of a stored block";
+		} else if (k == 1) {
+			frame_of(orig, &L, 1, &F);
+			f[F.sum_at + 2] ^= 0x80;
+			what = "a content checksum byte";
+		} else {
+			frame_of(orig, &L, 1, &F);
+			f[F.data_at + 100] ^= 0x10;
+			what = "a data byte of a compressed block";
+		}
+		spill(&d, f, n);
+		out = run_lz4_d(d.path, &out_len, &status);
+		if (status == 0)
+			fail_msg("lz4 -d accepted the container with %s flipped", what);
+		free(out);
+		tmp_remove(&d);
+	}
+	free(orig);
+	free(f);
+}
+
+/* Each frame the index lists is a complete standard LZ4 frame on its own. */
+static void test_lz4_cli_decompresses_every_frame_on_its_own(void **state)
+{
+	(void)state;
+	static const size_t which[] = { S_MIXED, S_PLUS1 };
+	for (size_t w = 0; w < sizeof which / sizeof which[0]; w++) {
+		const struct stream *s = &streams[which[w]];
+		struct tmp z;
+		size_t n;
+		uint8_t *f;
+		struct layout L;
+
+		write_lz4(&z, s, 2);
+		f = slurp(z.path, &n);
+		tmp_remove(&z);
+		parse_layout(f, n, &L);
+		for (uint64_t i = 0; i < L.count; i++) {
+			struct tmp d;
+			struct frame F;
+			size_t out_len;
+			uint8_t *out;
+			int status;
+			uint64_t want = block_len(s->size, i);
+
+			frame_of(f, &L, i, &F);
+			spill(&d, f + F.at, (size_t)(F.end - F.at));
+			out = run_lz4_d(d.path, &out_len, &status);
+			if (status != 0 || out_len != want ||
+			    memcmp(out, s->content + i * MiB, want) != 0)
+				fail_msg("%s: frame %llu alone: lz4 -d status %d, %zu bytes, want %llu",
+					 s->name, (unsigned long long)i, status, out_len,
+					 (unsigned long long)want);
+			free(out);
+			tmp_remove(&d);
+		}
+		free(f);
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -578,9 +782,13 @@ static void test_lz4_cli_rejects_a_container_with_a_flipped_byte(void **state)
 
 /* The damaged file must fail to open with PC_EFORMAT, or else every block
  * reads either correctly or as -1 with PC_EFORMAT, at least one fails, and
- * a failed block leaves the block read before it intact. */
-static void expect_damage_detected(const struct stream *s, const uint8_t *f, size_t n,
-				   const char *what)
+ * a failed block leaves the block read before it intact.  With a nonzero
+ * mask of bad frames (bit i: frame i) it must open, and exactly those
+ * frames must fail: frames are independent, damage to one spares the
+ * others. */
+#define FRAME(i) (1u << (i))
+static void expect_damage(const struct stream *s, const uint8_t *f, size_t n,
+			  uint32_t bad, const char *what)
 {
 	uint64_t nblocks = (s->size + MiB - 1) / MiB;
 	uint8_t *buf = malloc(MiB);
@@ -588,18 +796,23 @@ static void expect_damage_detected(const struct stream *s, const uint8_t *f, siz
 	struct opened o;
 	int failed = 0;
 
+	assert_non_null(buf);
 	spill(&d, f, n);
 	if (!open_pack(d.path, &o)) {
 		if (pc_errcode() != PC_EFORMAT)
 			fail_msg("%s: open failed with code %d, want PC_EFORMAT (%s)", what,
 				 pc_errcode(), pc_errmsg());
+		if (bad)
+			fail_msg("%s: did not open (%s), want frames %#x to fail", what,
+				 pc_errmsg(), bad);
 		close(o.fd);
 		tmp_remove(&d);
 		free(buf);
 		return;
 	}
+	assert_true(nblocks <= 32);
 	for (uint64_t i = 0; i < nblocks; i++) {
-		size_t want = i + 1 < nblocks ? MiB : (size_t)(s->size - i * MiB);
+		size_t want = (size_t)block_len(s->size, i);
 		ssize_t r;
 
 		pc_clear_error();
@@ -608,6 +821,9 @@ static void expect_damage_detected(const struct stream *s, const uint8_t *f, siz
 			if (pc_errcode() != PC_EFORMAT)
 				fail_msg("%s: block %llu failed with code %d, want PC_EFORMAT (%s)",
 					 what, (unsigned long long)i, pc_errcode(), pc_errmsg());
+			if (bad && !(bad & FRAME(i)))
+				fail_msg("%s: block %llu failed (%s), want only frames %#x to",
+					 what, (unsigned long long)i, pc_errmsg(), bad);
 			failed++;
 			if (i > 0) {
 				r = lz4pack_pread(o.p, buf, MiB, (i - 1) * MiB);
@@ -618,6 +834,9 @@ static void expect_damage_detected(const struct stream *s, const uint8_t *f, siz
 		} else if (r != (ssize_t)want || memcmp(buf, s->content + i * MiB, want) != 0) {
 			fail_msg("%s: block %llu read %zd bytes of wrong data", what,
 				 (unsigned long long)i, r);
+		} else if (bad & FRAME(i)) {
+			fail_msg("%s: frame %llu read fine, want it to fail", what,
+				 (unsigned long long)i);
 		}
 	}
 	if (!failed)
@@ -625,6 +844,29 @@ static void expect_damage_detected(const struct stream *s, const uint8_t *f, siz
 	close_pack(&o);
 	tmp_remove(&d);
 	free(buf);
+}
+
+static void expect_damage_detected(const struct stream *s, const uint8_t *f, size_t n,
+				   const char *what)
+{
+	expect_damage(s, f, n, 0, what);
+}
+
+static void expect_open_fails(const uint8_t *f, size_t n, const char *what)
+{
+	struct tmp d;
+	struct opened o;
+
+	spill(&d, f, n);
+	if (open_pack(d.path, &o)) {
+		close_pack(&o);
+		tmp_remove(&d);
+		fail_msg("%s: opened", what);
+	}
+	if (pc_errcode() != PC_EFORMAT)
+		fail_msg("%s: code %d, want PC_EFORMAT (%s)", what, pc_errcode(), pc_errmsg());
+	close(o.fd);
+	tmp_remove(&d);
 }
 
 static uint8_t *container_bytes(const struct stream *s, size_t *n, struct layout *L)
@@ -638,7 +880,15 @@ static uint8_t *container_bytes(const struct stream *s, size_t *n, struct layout
 	return f;
 }
 
-static void test_damaged_block_data_checksum_or_header_is_a_format_error(void **state)
+/* Rewrite the content size of the frame at h, with a header checksum that
+ * matches, so that only the size itself is wrong. */
+static void set_content_size(uint8_t *h, uint64_t size)
+{
+	put64(h + 6, size);
+	h[14] = (uint8_t)(xxh32(h + 4, 10, 0) >> 8);
+}
+
+static void test_damaged_frame_header_block_end_mark_or_checksum_is_a_format_error(void **state)
 {
 	(void)state;
 	const struct stream *s = &streams[S_MIXED];
@@ -647,45 +897,78 @@ static void test_damaged_block_data_checksum_or_header_is_a_format_error(void **
 	uint8_t *orig = container_bytes(s, &n, &L), *f = malloc(n);
 	int stored = 0;
 
+	assert_non_null(f);
 	for (uint64_t i = 0; i < L.count; i++) {
-		uint64_t at = block_at(orig, &L, i), next = i + 1 < L.count ?
-			block_at(orig, &L, i + 1) : L.frame_at - 8;
-		uint32_t size = get32(orig + at) & ~LZ4PACK_STORED_BIT;
-		char what[96];
+		struct frame F;
+		uint64_t want = block_len(s->size, i);
+		char what[128];
 
-		stored += !!(get32(orig + at) & LZ4PACK_STORED_BIT);
-		/* a byte in the middle of the data, the first and last data byte */
-		static const int where[] = { 0, 1, 2 };
-		for (size_t w = 0; w < sizeof where / sizeof where[0]; w++) {
-			uint64_t b = at + 4 + (w == 0 ? size / 2 : w == 1 ? 0 : size - 1);
+		frame_of(orig, &L, i, &F);
+		stored += F.stored;
+		/* every byte of the frame header: magic, FLG, BD, content size, HC */
+		for (uint64_t b = 0; b < LZ4PACK_FRAME_HDR_SIZE; b++) {
 			memcpy(f, orig, n);
-			f[b] ^= 0x01;
-			snprintf(what, sizeof what, "block %llu data byte %llu flipped",
+			f[F.at + b] ^= 0x01;
+			snprintf(what, sizeof what, "frame %llu header byte %llu flipped",
 				 (unsigned long long)i, (unsigned long long)b);
-			expect_damage_detected(s, f, n, what);
+			expect_damage(s, f, n, FRAME(i), what);
 		}
-		/* its checksum */
+		/* a content size other than the block's, under a valid HC */
+		const uint64_t sizes[] = { want + 1, want - 1, want + MiB, 0, UINT64_MAX };
+		for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+			memcpy(f, orig, n);
+			set_content_size(f + F.at, sizes[k]);
+			assert_int_equal(lz4pack_check_frame_header(f + F.at, &(uint64_t){ 0 }), 0);
+			snprintf(what, sizeof what, "frame %llu content size %llu → %#llx",
+				 (unsigned long long)i, (unsigned long long)want,
+				 (unsigned long long)sizes[k]);
+			expect_damage(s, f, n, FRAME(i), what);
+		}
+		/* the block size word: one more, one less */
 		memcpy(f, orig, n);
-		f[next - 2] ^= 0x80;
-		snprintf(what, sizeof what, "block %llu checksum", (unsigned long long)i);
-		expect_damage_detected(s, f, n, what);
-		/* its size: one more, one less */
+		put32(f + F.word_at, F.word + 1);
+		snprintf(what, sizeof what, "frame %llu block size + 1", (unsigned long long)i);
+		expect_damage(s, f, n, FRAME(i), what);
 		memcpy(f, orig, n);
-		put32(f + at, get32(orig + at) + 1);
-		snprintf(what, sizeof what, "block %llu size + 1", (unsigned long long)i);
-		expect_damage_detected(s, f, n, what);
+		put32(f + F.word_at, F.word - 1);
+		snprintf(what, sizeof what, "frame %llu block size - 1", (unsigned long long)i);
+		expect_damage(s, f, n, FRAME(i), what);
+		/* a byte in the middle of the data, the first and the last */
+		const uint64_t bytes[] = { F.size / 2, 0, F.size - 1 };
+		for (size_t w = 0; w < sizeof bytes / sizeof bytes[0]; w++) {
+			memcpy(f, orig, n);
+			f[F.data_at + bytes[w]] ^= 0x01;
+			snprintf(what, sizeof what, "frame %llu data byte %llu of %u flipped",
+				 (unsigned long long)i, (unsigned long long)bytes[w], F.size);
+			expect_damage(s, f, n, FRAME(i), what);
+		}
+		/* the end mark, low and high byte */
 		memcpy(f, orig, n);
-		put32(f + at, get32(orig + at) - 1);
-		snprintf(what, sizeof what, "block %llu size - 1", (unsigned long long)i);
-		expect_damage_detected(s, f, n, what);
+		f[F.mark_at] ^= 0x01;
+		snprintf(what, sizeof what, "frame %llu end mark low byte", (unsigned long long)i);
+		expect_damage(s, f, n, FRAME(i), what);
+		memcpy(f, orig, n);
+		f[F.mark_at + 3] ^= 0x80;
+		snprintf(what, sizeof what, "frame %llu end mark high byte", (unsigned long long)i);
+		expect_damage(s, f, n, FRAME(i), what);
+		/* the content checksum, first and third byte */
+		memcpy(f, orig, n);
+		f[F.sum_at] ^= 0x01;
+		snprintf(what, sizeof what, "frame %llu checksum byte 0", (unsigned long long)i);
+		expect_damage(s, f, n, FRAME(i), what);
+		memcpy(f, orig, n);
+		f[F.sum_at + 2] ^= 0x80;
+		snprintf(what, sizeof what, "frame %llu checksum byte 2", (unsigned long long)i);
+		expect_damage(s, f, n, FRAME(i), what);
 	}
 	assert_true(stored > 0);   /* the random bytes made a stored block */
 	free(orig);
 	free(f);
 }
 
-/* The block checksum covers the data, not the size word: a flipped stored
- * bit passes it, and the reader must still refuse the block.
+/* A flipped stored bit leaves the header, the span and the end mark
+ * consistent: the block is then decoded the wrong way, and the reader must
+ * refuse it (decompression fails, or the content checksum does not match).
  * Found while writing these tests: a stored block read as LZ4 fails to
  * decompress after writing into the reader's one-block cache, so the block
  * read just before it comes back wrong. */
@@ -697,16 +980,17 @@ static void test_flipped_stored_bit_is_a_format_error_and_spares_other_blocks(vo
 	struct layout L;
 	uint8_t *orig = container_bytes(s, &n, &L), *f = malloc(n);
 
+	assert_non_null(f);
 	for (uint64_t i = 0; i < L.count; i++) {
-		uint64_t at = block_at(orig, &L, i);
+		struct frame F;
 		char what[96];
 
+		frame_of(orig, &L, i, &F);
 		memcpy(f, orig, n);
-		put32(f + at, get32(orig + at) ^ LZ4PACK_STORED_BIT);
-		snprintf(what, sizeof what, "block %llu (%s) stored bit flipped",
-			 (unsigned long long)i,
-			 get32(orig + at) & LZ4PACK_STORED_BIT ? "stored" : "compressed");
-		expect_damage_detected(s, f, n, what);
+		put32(f + F.word_at, F.word ^ LZ4PACK_STORED_BIT);
+		snprintf(what, sizeof what, "frame %llu (%s) stored bit flipped",
+			 (unsigned long long)i, F.stored ? "stored" : "compressed");
+		expect_damage(s, f, n, FRAME(i), what);
 	}
 	free(orig);
 	free(f);
@@ -719,78 +1003,72 @@ static void test_truncated_container_does_not_open(void **state)
 	size_t n;
 	struct layout L;
 	uint8_t *f = container_bytes(s, &n, &L);
-	const size_t cuts[] = { n - 1, n - 8, n - 16, n - 17, (size_t)L.frame_at + 8,
-				(size_t)L.frame_at, (size_t)L.frame_at - 1, n / 2, 79, 78,
-				15, 4, 0 };
+	const size_t min = 8 + LZ4PACK_INDEX_FIXED + LZ4PACK_TAIL_SIZE;
+	const size_t cuts[] = { n - 1, n - 8, n - 16, n - 17, (size_t)L.index_at + 8,
+				(size_t)L.index_at, (size_t)L.index_at - 1,
+				(size_t)L.index_at - 4, n / 2,
+				(size_t)frame_off(f, &L, 2), (size_t)frame_off(f, &L, 1) - 1,
+				min + LZ4PACK_FRAME_OVERHEAD, min, min - 1,
+				LZ4PACK_FRAME_OVERHEAD, LZ4PACK_FRAME_HDR_SIZE, 4, 0 };
 
 	for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
-		struct tmp d;
-		struct opened o;
-		spill(&d, f, cuts[i]);
-		if (open_pack(d.path, &o)) {
-			close_pack(&o);
-			fail_msg("truncated to %zu of %zu bytes: opened", cuts[i], n);
-		}
-		if (pc_errcode() != PC_EFORMAT)
-			fail_msg("truncated to %zu: code %d, want PC_EFORMAT", cuts[i], pc_errcode());
-		close(o.fd);
-		tmp_remove(&d);
+		char what[64];
+		snprintf(what, sizeof what, "truncated to %zu of %zu bytes", cuts[i], n);
+		expect_open_fails(f, cuts[i], what);
 	}
 	free(f);
 }
 
-static void test_damaged_index_or_frame_header_does_not_open(void **state)
+static void test_damaged_index_does_not_open(void **state)
 {
 	(void)state;
 	const struct stream *s = &streams[S_MIXED];
 	size_t n;
 	struct layout L;
 	uint8_t *orig = container_bytes(s, &n, &L), *f = malloc(n);
-	const size_t idx = (size_t)L.frame_at + 8;   /* the index payload */
+	const size_t idx = (size_t)L.index_at + 8;   /* the index payload */
 	struct {
 		const char *what;
 		size_t at;
-		int kind;      /* 0: zero 8 bytes, 1: flip bit 0, 2: +1 (u64), 3: +1 (u32) */
+		int kind;      /* 0: zero 8 bytes, 1: flip bit 0, 2: +1 (u64), 3: +1 (u32),
+				* 4: + 1 MiB (u64) */
 	} cases[] = {
 		{ "tail magic zeroed", n - 8, 0 },
 		{ "tail magic byte", n - 1, 1 },
 		{ "tail frame offset + 1", n - 16, 2 },
 		{ "tail frame offset zeroed", n - 16, 0 },
-		{ "skippable magic", (size_t)L.frame_at, 1 },
-		{ "skippable payload size", (size_t)L.frame_at + 4, 3 },
+		{ "skippable magic", (size_t)L.index_at, 1 },
+		{ "skippable payload size", (size_t)L.index_at + 4, 3 },
 		{ "index magic", idx, 1 },
 		{ "index version", idx + 8, 3 },
 		{ "index block size", idx + 12, 3 },
-		{ "index content size", idx + 16, 2 },
+		{ "index content size + 1 MiB", idx + 16, 4 },
 		{ "index block count", idx + 24, 2 },
 		{ "index block count zeroed", idx + 24, 0 },
-		{ "frame magic", 0, 1 },
-		{ "frame FLG", 4, 1 },
-		{ "frame BD", 5, 1 },
-		{ "frame content size", 6, 1 },
-		{ "frame header checksum", 14, 1 },
-		{ "first block offset", L.offsets_at, 2 },
+		{ "first frame offset", entry_of(&L, 0), 2 },
 	};
 
+	assert_non_null(f);
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		struct tmp d;
-		struct opened o;
 		memcpy(f, orig, n);
 		switch (cases[i].kind) {
 		case 0: memset(f + cases[i].at, 0, 8); break;
 		case 1: f[cases[i].at] ^= 0x01; break;
 		case 2: put64(f + cases[i].at, get64(f + cases[i].at) + 1); break;
 		case 3: put32(f + cases[i].at, get32(f + cases[i].at) + 1); break;
+		case 4: put64(f + cases[i].at, get64(f + cases[i].at) + MiB); break;
 		}
-		spill(&d, f, n);
-		if (open_pack(d.path, &o)) {
-			close_pack(&o);
-			fail_msg("%s: opened", cases[i].what);
-		}
-		if (pc_errcode() != PC_EFORMAT)
-			fail_msg("%s: code %d, want PC_EFORMAT", cases[i].what, pc_errcode());
-		close(o.fd);
-		tmp_remove(&d);
+		expect_open_fails(f, n, cases[i].what);
+	}
+
+	/* A content size that keeps the block count opens, but the last frame's
+	 * header, which holds the true length of its block, disagrees. */
+	assert_true(s->size % MiB > 1);
+	for (int d = -1; d <= 1; d += 2) {
+		memcpy(f, orig, n);
+		put64(f + idx + 16, s->size + (uint64_t)(int64_t)d);
+		expect_damage(s, f, n, FRAME(L.count - 1),
+			      d < 0 ? "index content size - 1" : "index content size + 1");
 	}
 	free(orig);
 	free(f);
@@ -803,20 +1081,46 @@ static void test_changed_index_offsets_are_format_errors(void **state)
 	size_t n;
 	struct layout L;
 	uint8_t *orig = container_bytes(s, &n, &L), *f = malloc(n);
+	uint64_t stored = UINT64_MAX;
 
+	assert_non_null(f);
 	assert_true(L.count >= 4);
 	for (uint64_t i = 0; i < L.count; i++) {
-		uint8_t *e = f + L.offsets_at + 8 * i;
-		uint64_t v = block_at(orig, &L, i);
-		const uint64_t values[] = { v + 1, v - 1, v + 4, v - 8, 0, n, n * 2,
-					    v | (1ull << 63), v ^ (1ull << 40),
-					    i + 1 < L.count ? block_at(orig, &L, i + 1) : v + 16,
-					    i > 0 ? block_at(orig, &L, i - 1) : 16 };
+		uint8_t *e = f + entry_of(&L, i);
+		uint64_t v = frame_off(orig, &L, i);
+		uint64_t next = i + 1 < L.count ? frame_off(orig, &L, i + 1) : L.index_at;
+		struct frame F;
+		/* Shifts that keep the offsets in order: the frame before and
+		 * this one both lose their exact span, and only they fail. */
+		const int64_t shifts[] = { 1, -1, 4, -8, LZ4PACK_FRAME_OVERHEAD,
+					   -(int64_t)LZ4PACK_FRAME_OVERHEAD };
+		/* Any value at all: detected, at the open or at a read. */
+		const uint64_t values[] = { 0, n, n * 2, L.index_at, v | (1ull << 63),
+					    v ^ (1ull << 40), next, next - 1,
+					    next - LZ4PACK_FRAME_OVERHEAD,
+					    i > 0 ? frame_off(orig, &L, i - 1) : 16 };
+		char what[96];
+
+		frame_of(orig, &L, i, &F);
+		if (F.stored && stored == UINT64_MAX)
+			stored = i;
+		for (size_t k = 0; k < sizeof shifts / sizeof shifts[0]; k++) {
+			memcpy(f, orig, n);
+			put64(e, v + (uint64_t)shifts[k]);
+			snprintf(what, sizeof what, "offset of frame %llu: %#llx %+lld",
+				 (unsigned long long)i, (unsigned long long)v,
+				 (long long)shifts[k]);
+			if (i == 0)                /* frame 0 must be at 0 */
+				expect_open_fails(f, n, what);
+			else
+				expect_damage(s, f, n, FRAME(i - 1) | FRAME(i), what);
+		}
 		for (size_t k = 0; k < sizeof values / sizeof values[0]; k++) {
-			char what[96];
+			if (values[k] == v)        /* the offset of frame 0 is 0 */
+				continue;
 			memcpy(f, orig, n);
 			put64(e, values[k]);
-			snprintf(what, sizeof what, "offset of block %llu: %#llx → %#llx",
+			snprintf(what, sizeof what, "offset of frame %llu: %#llx → %#llx",
 				 (unsigned long long)i, (unsigned long long)v,
 				 (unsigned long long)values[k]);
 			expect_damage_detected(s, f, n, what);
@@ -824,16 +1128,27 @@ static void test_changed_index_offsets_are_format_errors(void **state)
 	}
 	/* Two offsets swapped. */
 	memcpy(f, orig, n);
-	put64(f + L.offsets_at + 8, block_at(orig, &L, 2));
-	put64(f + L.offsets_at + 16, block_at(orig, &L, 1));
-	expect_damage_detected(s, f, n, "offsets of blocks 1 and 2 swapped");
+	put64(f + entry_of(&L, 1), frame_off(orig, &L, 2));
+	put64(f + entry_of(&L, 2), frame_off(orig, &L, 1));
+	expect_damage_detected(s, f, n, "offsets of frames 1 and 2 swapped");
+	/* The stored frame (1 MiB + 27 bytes, the most a frame may span)
+	 * swallowing the next: the span is too large for any block, and the
+	 * reader must refuse it before reading it into its buffer. */
+	assert_true(stored + 2 < L.count);
+	memcpy(f, orig, n);
+	put64(f + entry_of(&L, stored + 1),
+	      frame_off(orig, &L, stored + 2) - LZ4PACK_FRAME_OVERHEAD);
+	assert_true(frame_off(f, &L, stored + 1) - frame_off(f, &L, stored) >
+		    MiB + LZ4PACK_FRAME_OVERHEAD);
+	expect_damage(s, f, n, FRAME(stored) | FRAME(stored + 1),
+		      "stored frame spanning into the next");
 	free(orig);
 	free(f);
 }
 
 /* Found while writing these tests: an offset so large that adding the
- * block framing wraps around 2^64 passes the index check, and reading its
- * block then fails as an internal error (pread of a negative offset,
+ * frame overhead wraps around 2^64 passes the index check, and reading its
+ * frame then fails as an internal error (pread of a negative offset,
  * EINVAL) instead of PC_EFORMAT. */
 static void test_index_offset_that_wraps_around_is_a_format_error(void **state)
 {
@@ -843,13 +1158,24 @@ static void test_index_offset_that_wraps_around_is_a_format_error(void **state)
 	struct layout L;
 	uint8_t *orig = container_bytes(s, &n, &L), *f = malloc(n);
 
+	assert_non_null(f);
 	assert_int_equal(L.count, 3);
-	assert_true(n < MiB);             /* every block's span is "small" */
-	for (uint64_t v = UINT64_MAX - 7; v != 0; v++) {
+	assert_true(n < MiB);             /* every frame's span is "small" */
+	for (uint64_t i = 1; i < L.count; i++)
+		for (uint64_t v = UINT64_MAX - 2 * LZ4PACK_FRAME_OVERHEAD; v != 0; v++) {
+			char what[64];
+			memcpy(f, orig, n);
+			put64(f + entry_of(&L, i), v);
+			snprintf(what, sizeof what, "offset of frame %llu = %#llx",
+				 (unsigned long long)i, (unsigned long long)v);
+			expect_damage_detected(s, f, n, what);
+		}
+	/* And the offset of the index frame, in the tail. */
+	for (uint64_t v = UINT64_MAX - 64; v != 0; v++) {
 		char what[64];
 		memcpy(f, orig, n);
-		put64(f + L.offsets_at + 16, v);
-		snprintf(what, sizeof what, "offset of block 2 = %#llx", (unsigned long long)v);
+		put64(f + n - 16, v);
+		snprintf(what, sizeof what, "index frame offset = %#llx", (unsigned long long)v);
 		expect_damage_detected(s, f, n, what);
 	}
 	free(orig);
@@ -862,39 +1188,47 @@ static void test_index_offset_that_wraps_around_is_a_format_error(void **state)
 static void test_index_with_a_content_size_that_wraps_the_block_count_does_not_open(void **state)
 {
 	(void)state;
-	uint8_t f[79];
+	/* The container of an empty core: the index frame alone, at 0. */
+	uint8_t f[8 + LZ4PACK_INDEX_FIXED + LZ4PACK_TAIL_SIZE];
+	const uint64_t sizes[] = { 0, UINT64_MAX, UINT64_MAX - 1,
+				   UINT64_MAX - MiB + 2, (uint64_t)0 - MiB + 1 };
 	struct tmp d;
 	struct opened o;
 
-	memset(f, 0, sizeof f);
-	put32(f, LZ4PACK_FRAME_MAGIC);
-	f[4] = LZ4PACK_FLG;
-	f[5] = LZ4PACK_BD;
-	put64(f + 6, UINT64_MAX);
-	f[14] = (uint8_t)(xxh32(f + 4, 10, 0) >> 8);
-	put32(f + 15, 0);                         /* end mark */
-	put32(f + 19, xxh32("", 0, 0));           /* content checksum */
-	put32(f + 23, LZ4PACK_SKIP_MAGIC);
-	put32(f + 27, 48);
-	memcpy(f + 31, LZ4PACK_INDEX_MAGIC, 8);
-	put32(f + 39, LZ4PACK_INDEX_VERSION);
-	put32(f + 43, LZ4PACK_BLOCK_SIZE);
-	put64(f + 47, UINT64_MAX);                /* content size */
-	put64(f + 55, 0);                         /* block count */
-	put64(f + 63, 23);                        /* this frame's offset */
-	memcpy(f + 71, LZ4PACK_TAIL_MAGIC, 8);
-	spill(&d, f, sizeof f);
-	if (open_pack(d.path, &o)) {
-		uint64_t size = lz4pack_size(o.p);
-		/* Do not read: that would go past the reader's offset table. */
-		close_pack(&o);
+	assert_int_equal(sizeof f, 56);
+	for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+		memset(f, 0, sizeof f);
+		put32(f, LZ4PACK_SKIP_MAGIC);
+		put32(f + 4, 48);
+		memcpy(f + 8, LZ4PACK_INDEX_MAGIC, 8);
+		put32(f + 16, LZ4PACK_INDEX_VERSION);
+		put32(f + 20, LZ4PACK_BLOCK_SIZE);
+		put64(f + 24, sizes[k]);                  /* content size */
+		put64(f + 32, 0);                         /* frame count */
+		put64(f + 40, 0);                         /* this frame's offset */
+		memcpy(f + 48, LZ4PACK_TAIL_MAGIC, 8);
+		spill(&d, f, sizeof f);
+		if (sizes[k] == 0) {
+			/* The control: an empty core opens, and reads as empty. */
+			char c;
+			if (!open_pack(d.path, &o))
+				fail_msg("empty container: %s", pc_errmsg());
+			assert_int_equal(lz4pack_size(o.p), 0);
+			assert_int_equal(lz4pack_pread(o.p, &c, 1, 0), 0);
+			close_pack(&o);
+		} else if (open_pack(d.path, &o)) {
+			uint64_t size = lz4pack_size(o.p);
+			/* Do not read: that would go past the reader's offset table. */
+			close_pack(&o);
+			tmp_remove(&d);
+			fail_msg("opened a container of %#llx bytes in 0 frames",
+				 (unsigned long long)size);
+		} else {
+			assert_int_equal(pc_errcode(), PC_EFORMAT);
+			close(o.fd);
+		}
 		tmp_remove(&d);
-		fail_msg("opened a container of %#llx bytes in 0 blocks",
-			 (unsigned long long)size);
 	}
-	assert_int_equal(pc_errcode(), PC_EFORMAT);
-	close(o.fd);
-	tmp_remove(&d);
 }
 
 /* Encode an LZ4 block of exactly `size` bytes that decompresses to some
@@ -926,9 +1260,77 @@ static void lz4_literals_of_size(uint8_t *out, size_t size)
 	fail_msg("no literal encoding of %zu bytes", size);
 }
 
-/* Found while writing these tests: when a block passes its checksum but
- * does not decompress to its full size, the reader has already overwritten
- * its one-block cache while still believing it holds the previous block. */
+/* orig with frame k replaced by frame[0..len), the later frames moved and
+ * the index rewritten to match: a well-formed container around one frame
+ * of our choosing.  Returns the new file; *out_n its size. */
+static uint8_t *with_frame(const uint8_t *orig, const struct layout *L, uint64_t k,
+			   const uint8_t *frame, size_t len, size_t *out_n)
+{
+	struct frame F;
+	uint64_t old_len, delta, at;
+	size_t n = (size_t)L->index_at + 8 + LZ4PACK_INDEX_FIXED + 8 * (size_t)L->count +
+		   LZ4PACK_TAIL_SIZE;
+	uint8_t *f;
+
+	frame_of(orig, L, k, &F);
+	old_len = F.end - F.at;
+	delta = (uint64_t)len - old_len;           /* modulo 2^64 */
+	*out_n = n + (size_t)delta;
+	f = malloc(*out_n);
+	assert_non_null(f);
+	memcpy(f, orig, (size_t)F.at);
+	memcpy(f + F.at, frame, len);
+	at = F.at + len;
+	memcpy(f + at, orig + F.end, n - (size_t)F.end);
+	for (uint64_t i = k + 1; i < L->count; i++) {
+		size_t e = (size_t)(entry_of(L, i) + delta);
+		put64(f + e, get64(f + e) + delta);
+	}
+	put64(f + *out_n - 16, L->index_at + delta);
+	return f;
+}
+
+/* A stored block must hold exactly its frame's content size.  The last
+ * frame of "1 MiB + 1" stores 1 byte; given a second byte (the size word,
+ * span, end mark, checksum and index all consistent), the first byte is
+ * still right and its checksum matches: only the length check is left. */
+static void test_stored_block_longer_than_its_content_size_is_a_format_error(void **state)
+{
+	(void)state;
+	const struct stream *s = &streams[S_PLUS1];
+	size_t n, m;
+	struct layout L;
+	uint8_t *orig = container_bytes(s, &n, &L), *f, frame[LZ4PACK_FRAME_OVERHEAD + 2];
+	struct frame F;
+
+	assert_int_equal(L.count, 2);
+	frame_of(orig, &L, 1, &F);
+	assert_true(F.stored);
+	assert_int_equal(F.size, 1);
+	assert_int_equal(get64(orig + F.at + 6), 1);
+	memcpy(frame, orig + F.at, LZ4PACK_FRAME_HDR_SIZE);
+	put32(frame + LZ4PACK_FRAME_HDR_SIZE, 2 | LZ4PACK_STORED_BIT);
+	frame[LZ4PACK_FRAME_HDR_SIZE + 4] = orig[F.data_at];
+	frame[LZ4PACK_FRAME_HDR_SIZE + 5] = 'x';
+	put32(frame + LZ4PACK_FRAME_HDR_SIZE + 6, 0);
+	put32(frame + LZ4PACK_FRAME_HDR_SIZE + 10, get32(orig + F.sum_at));
+	f = with_frame(orig, &L, 1, frame, sizeof frame, &m);
+	assert_int_equal(m, n + 1);
+	expect_damage(s, f, m, FRAME(1), "stored block of 2 bytes in a frame of 1");
+	free(f);
+
+	/* The same splice with the frame as it was gives the file back. */
+	f = with_frame(orig, &L, 1, orig + F.at, (size_t)(F.end - F.at), &m);
+	assert_int_equal(m, n);
+	assert_memory_equal(f, orig, n);
+	free(f);
+	free(orig);
+}
+
+/* Found while writing these tests: when a frame passes every check that
+ * comes before decoding but does not decompress to its full size, the
+ * reader has already overwritten its one-block cache while still believing
+ * it holds the previous block. */
 static void test_block_that_fails_to_decompress_leaves_the_cached_block_intact(void **state)
 {
 	(void)state;
@@ -936,15 +1338,18 @@ static void test_block_that_fails_to_decompress_leaves_the_cached_block_intact(v
 	size_t n;
 	struct layout L;
 	uint8_t *f = container_bytes(s, &n, &L), *buf = malloc(MiB);
-	uint64_t at1 = block_at(f, &L, 1);
-	uint32_t size1 = get32(f + at1);
+	struct frame F;
 	struct tmp d;
 	struct opened o;
 
-	assert_false(size1 & LZ4PACK_STORED_BIT);
-	/* Block 1 becomes valid LZ4 of the wrong length, with a good checksum. */
-	lz4_literals_of_size(f + at1 + 4, size1);
-	put32(f + at1 + 4 + size1, xxh32(f + at1 + 4, size1, 0));
+	assert_non_null(buf);
+	frame_of(f, &L, 1, &F);
+	assert_false(F.stored);
+	/* Frame 1's header, size word, span and end mark stay right; its data
+	 * becomes valid LZ4 of the same size that decodes to fewer bytes. */
+	lz4_literals_of_size(f + F.data_at, F.size);
+	assert_int_equal(LZ4_decompress_safe((const char *)f + F.data_at, (char *)buf,
+					     (int)F.size, MiB) > 0, 1);
 	spill(&d, f, n);
 	assert_non_null(open_pack(d.path, &o));
 
@@ -1066,10 +1471,37 @@ static void test_sinks_on_an_unwritable_fd_are_output_errors(void **state)
 
 	close(tmp_open(&t));
 	fd = open(t.path, O_RDONLY);
+	/* The LZ4 sink writes nothing before its first frame is built, so the
+	 * error comes from its writer thread: at the finish for a small core
+	 * (one partial block), earlier or at the finish for a larger one. */
 	pc_clear_error();
-	assert_null(sink_lz4_new(fd, 100, 2));
+	k = sink_lz4_new(fd, 100, 2);
+	assert_non_null(k);
+	assert_int_equal(sink_write(k, "abc", 3), 0);
+	assert_int_equal(sink_hole(k, 97), 0);
+	assert_int_equal(sink_finish(k), -1);
 	assert_int_equal(pc_errcode(), PC_EOUTPUT);
-	assert_int_equal(pc_errno(), EBADF);
+	assert_non_null(strstr(pc_errmsg(), strerror(EBADF)));
+	sink_destroy(k);
+	for (int nworkers = 1; nworkers <= 3; nworkers += 2) {
+		const struct stream *s = &streams[S_MIXED];
+		int rc = 0;
+
+		pc_clear_error();
+		k = sink_lz4_new(fd, s->size, nworkers);
+		assert_non_null(k);
+		for (uint64_t at = 0; at < s->size && rc == 0;) {
+			size_t len = s->size - at < 100000 ? (size_t)(s->size - at) : 100000;
+			rc = sink_write(k, s->content + at, len);
+			at += len;
+		}
+		if (rc == 0)
+			rc = sink_finish(k);
+		assert_int_equal(rc, -1);
+		assert_int_equal(pc_errcode(), PC_EOUTPUT);
+		assert_non_null(strstr(pc_errmsg(), strerror(EBADF)));
+		sink_destroy(k);
+	}
 	k = sink_raw_new(fd);
 	assert_non_null(k);
 	pc_clear_error();
@@ -1164,13 +1596,15 @@ int main(void)
 		cmocka_unit_test(test_lz4_cli_decompresses_the_container_to_the_raw_core),
 		cmocka_unit_test(test_raw_file_ending_in_a_hole_has_the_full_length),
 		cmocka_unit_test(test_lz4_cli_rejects_a_container_with_a_flipped_byte),
-		cmocka_unit_test(test_damaged_block_data_checksum_or_header_is_a_format_error),
+		cmocka_unit_test(test_lz4_cli_decompresses_every_frame_on_its_own),
+		cmocka_unit_test(test_damaged_frame_header_block_end_mark_or_checksum_is_a_format_error),
 		cmocka_unit_test(test_flipped_stored_bit_is_a_format_error_and_spares_other_blocks),
 		cmocka_unit_test(test_truncated_container_does_not_open),
-		cmocka_unit_test(test_damaged_index_or_frame_header_does_not_open),
+		cmocka_unit_test(test_damaged_index_does_not_open),
 		cmocka_unit_test(test_changed_index_offsets_are_format_errors),
 		cmocka_unit_test(test_index_offset_that_wraps_around_is_a_format_error),
 		cmocka_unit_test(test_index_with_a_content_size_that_wraps_the_block_count_does_not_open),
+		cmocka_unit_test(test_stored_block_longer_than_its_content_size_is_a_format_error),
 		cmocka_unit_test(test_block_that_fails_to_decompress_leaves_the_cached_block_intact),
 		cmocka_unit_test(test_worker_count_does_not_change_the_file),
 		cmocka_unit_test(test_sink_lz4_refuses_more_bytes_than_planned),
