@@ -295,3 +295,28 @@ int module_symbol(const struct pc_module *m, const char *name, uint64_t *addr)
 	}
 	return -1;
 }
+
+ssize_t module_read(const struct pc_module *m, uint64_t addr, void *buf, size_t len)
+{
+	size_t phnum;
+
+	if (!m->elf || !m->have_bias || addr < m->bias ||
+	    elf_getphdrnum(m->elf->elf, &phnum) < 0)
+		return 0;
+	for (size_t i = 0; i < phnum; i++) {
+		GElf_Phdr ph;
+		uint64_t rel = addr - m->bias, in, n;
+		ssize_t got;
+
+		if (!gelf_getphdr(m->elf->elf, (int)i, &ph) || ph.p_type != PT_LOAD ||
+		    rel < ph.p_vaddr || rel - ph.p_vaddr >= ph.p_filesz)
+			continue;
+		in = rel - ph.p_vaddr;
+		n = ph.p_filesz - in < len ? ph.p_filesz - in : len;
+		got = pread(m->elf->fd, buf, (size_t)n, (off_t)(ph.p_offset + in));
+		if (got < 0)
+			return pc_fail(PC_EINTERNAL, errno, "reading %s", m->found);
+		return got;
+	}
+	return 0;
+}

@@ -15,6 +15,7 @@
 #include "core.h"
 
 #include <stddef.h>
+#include <sys/types.h>
 #include <stdint.h>
 
 struct pc_module {
@@ -52,6 +53,12 @@ struct pc_module *modules_by_name(struct pc_modules *mods, const char *name);
 /* Look a symbol up in a found module: .dynsym first, then .symtab.
  * Returns 0 with its run-time address, -1 when absent (not an error). */
 int module_symbol(const struct pc_module *m, const char *name, uint64_t *addr);
+
+/* Copy up to len bytes at run-time address addr from the module's file, as
+ * its PT_LOAD segments map them (read-only data a core does not hold, such
+ * as .rodata).  Returns the bytes read (0 when the file does not map addr),
+ * or -1 on an I/O error. */
+ssize_t module_read(const struct pc_module *m, uint64_t addr, void *buf, size_t len);
 
 /* "ab12…" for printing; buf holds at least 2 * BUILD_ID_MAX + 1. */
 const char *build_id_hex(const uint8_t *id, size_t len, char *buf);

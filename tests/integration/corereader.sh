@@ -46,6 +46,11 @@ check_core() {
 	same "a $origin core is whole [$label]" "$("$COREREAD" "$core" missing)" 0
 	same "_PyRuntime is found through the binaries a $origin core names [$label]" \
 		"$("$COREREAD" "$core" symbol _PyRuntime)" "$(json "$ready" "hex(d['runtime_addr'])")"
+	# 3.11+ has Py_Version in .rodata, which only the binary holds: the
+	# version is exact; before, the binary's name gives major.minor.
+	same "the runtime and the Python version of a $origin core [$label]" \
+		"$("$COREREAD" "$core" runtime)" \
+		"$(json "$ready" "'%#x %#x %s' % (d['runtime_addr'], d['hexversion'] if d['hexversion'] >= 0x30b0000 else d['hexversion'] & 0xffff0000, 'exact' if d['hexversion'] >= 0x30b0000 else 'minor')")"
 }
 
 # --sysroot: binaries moved under another root are found there and checked
@@ -63,6 +68,9 @@ check_sysroot() {
 	done
 	check "a binary whose build-id differs is not used, even at the right path [$label]" \
 		sh -c "! '$COREREAD' '$core' symbol _PyRuntime '$root' 2>/dev/null && '$COREREAD' '$core' modules '$root' | grep python | grep -q MISSING"
+	err=$("$COREREAD" "$core" runtime "$root" 2>&1)
+	check "without its binary, the error names the file and the build-id it must have [$label]" \
+		sh -c "printf '%s' '$err' | grep -qE 'python3\.[0-9]+.* \(build-id [0-9a-f]{40}\) is needed'"
 }
 
 while read -r label py; do

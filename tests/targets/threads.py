@@ -124,6 +124,7 @@ def main():
         "pid": os.getpid(),
         "executable": sys.executable,
         "version": sys.version.split()[0],
+        "hexversion": sys.hexversion,
         "native_ids": sorted(t.native_id for t in threading.enumerate() if t.native_id),
         "tasks": sorted(int(t) for t in os.listdir("/proc/self/task")),
         "cmdline_hex": cmdline.hex(),

@@ -7,9 +7,12 @@
  *   coreread CORE missing          bytes the core's headers promise but lacks
  *   coreread CORE modules [SYSROOT [LIBPATH]]   path build-id bias found-file
  *   coreread CORE symbol NAME [SYSROOT [LIBPATH]]   run-time address of NAME
+ *   coreread CORE runtime [SYSROOT]   _PyRuntime's address, the hex version, and
+ *                                  "exact" or "minor" (how it was found)
  */
 #include "../../analyze/core.h"
 #include "../../analyze/modules.h"
+#include "../../analyze/runtime.h"
 #include "../../common/error.h"
 
 #include <stdio.h>
@@ -72,6 +75,25 @@ static int find_symbol(struct pc_core *c, const struct pc_search *s, const char 
 	return rc;
 }
 
+static int show_runtime(const char *path, const char *sysroot)
+{
+	struct pc_search search = { sysroot, NULL, NULL };
+	struct pc_image img;
+	struct pc_runtime rt;
+	int rc = 0;
+
+	if (image_open(&img, path, &search) < 0 || runtime_find(&img, &rt) < 0) {
+		fprintf(stderr, "coreread: %s\n", pc_errmsg());
+		rc = pc_errcode() ? (int)pc_errcode() : 1;
+	} else {
+		printf("%#llx %#x %s\n", (unsigned long long)rt.addr, rt.hexversion,
+		       rt.version_exact ? "exact" : "minor");
+	}
+	if (img.core)
+		image_close(&img);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct pc_core *c;
@@ -81,6 +103,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: coreread CORE threads|files|missing|read ADDR LEN\n");
 		return 2;
 	}
+	if (strcmp(argv[2], "runtime") == 0)
+		return show_runtime(argv[1], argc > 3 ? argv[3] : NULL);
 	c = core_open(argv[1]);
 	if (!c) {
 		fprintf(stderr, "coreread: %s\n", pc_errmsg());

@@ -1,0 +1,31 @@
+/* runtime.h — find the CPython runtime in a core: where _PyRuntime is and
+ * which Python it is.
+ *
+ * Strategies, in order (each tried only when the one before found nothing):
+ *   1. the _PyRuntime symbol in a binary the core names (.dynsym, .symtab);
+ *   (3.13's _Py_DebugOffsets cookie in the core's memory comes with #3's
+ *    layout work).
+ * The version is Py_Version's value where the binary has it (3.11+), else
+ * the major.minor in the name of the binary that defines _PyRuntime.
+ */
+#ifndef PYCORE_RUNTIME_H
+#define PYCORE_RUNTIME_H
+
+#include "image.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct pc_runtime {
+	uint64_t addr;               /* &_PyRuntime in the process */
+	uint32_t hexversion;         /* PY_VERSION_HEX (micro 0 when !exact) */
+	bool version_exact;          /* read from Py_Version */
+	const struct pc_module *binary;   /* defines _PyRuntime */
+};
+
+/* Returns 0, or -1: PC_EFORMAT "not a Python process" when no binary
+ * defines _PyRuntime, naming any Python binary that could not be found
+ * (and the build-id it must have). */
+int runtime_find(struct pc_image *img, struct pc_runtime *rt);
+
+#endif
