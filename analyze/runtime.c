@@ -23,6 +23,43 @@ static uint32_t version_from_name(const char *path)
 	return 0x03000000u | (uint32_t)minor << 16;
 }
 
+/* "3.8.18 (default, …)" → 0x030812f0; "3.13.0rc1 …" → 0x030d00c1. */
+uint32_t runtime_version_from_text(const char *text)
+{
+	unsigned major, minor, micro, serial = 0;
+	char level[3] = "";
+	int n = 0;
+	uint32_t code = 0xf;
+
+	if (sscanf(text, "%u.%u.%u%n", &major, &minor, &micro, &n) != 3 || major != 3 ||
+	    minor > 99 || micro > 99)
+		return 0;
+	if (sscanf(text + n, "%2[abrc]%u", level, &serial) == 2)
+		code = strcmp(level, "a") == 0 ? 0xa : strcmp(level, "b") == 0 ? 0xb : 0xc;
+	else
+		serial = 0;
+	return major << 24 | minor << 16 | micro << 8 | code << 4 | (serial & 0xf);
+}
+
+/* The sys.version text Py_GetVersion() formats at start-up into a static
+ * buffer (writable, so in the core): named "version.0" up to 3.11 and
+ * "version" after, and only in .symtab (so not in stripped builds). */
+static uint32_t version_from_buffer(struct pc_image *img)
+{
+	static const char *const names[] = { "version.0", "version" };
+	char text[32];
+	uint64_t at;
+
+	for (size_t i = 0; i < 2; i++)
+		if (image_symbol(img, names[i], &at) == 0 &&
+		    image_read(img, at, text, sizeof text - 1) == 0) {
+			text[sizeof text - 1] = '\0';
+			return runtime_version_from_text(text);
+		}
+	pc_clear_error();
+	return 0;
+}
+
 static const struct pc_module *module_at(const struct pc_image *img, uint64_t addr)
 {
 	const struct pc_module *best = NULL;
@@ -63,6 +100,9 @@ int runtime_find(struct pc_image *img, struct pc_runtime *rt)
 	rt->binary = module_at(img, rt->addr);
 	if (image_symbol(img, "Py_Version", &at) == 0 && image_read(img, at, &v, 4) == 0 &&
 	    v >> 24 == 3) {
+		rt->hexversion = v;
+		rt->version_exact = true;
+	} else if ((v = version_from_buffer(img)) != 0) {
 		rt->hexversion = v;
 		rt->version_exact = true;
 	} else {

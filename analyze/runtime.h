@@ -5,8 +5,10 @@
  *   1. the _PyRuntime symbol in a binary the core names (.dynsym, .symtab);
  *   (3.13's _Py_DebugOffsets cookie in the core's memory comes with #3's
  *    layout work).
- * The version is Py_Version's value where the binary has it (3.11+), else
- * the major.minor in the name of the binary that defines _PyRuntime.
+ * The version, in order: Py_Version (3.11+, read from the binary's .rodata);
+ * the sys.version text start-up leaves in a static buffer (found by its
+ * .symtab name, so unstripped builds only); the major.minor in the name of
+ * the binary that defines _PyRuntime.
  */
 #ifndef PYCORE_RUNTIME_H
 #define PYCORE_RUNTIME_H
@@ -19,7 +21,7 @@
 struct pc_runtime {
 	uint64_t addr;               /* &_PyRuntime in the process */
 	uint32_t hexversion;         /* PY_VERSION_HEX (micro 0 when !exact) */
-	bool version_exact;          /* read from Py_Version */
+	bool version_exact;          /* from Py_Version or the version text */
 	const struct pc_module *binary;   /* defines _PyRuntime */
 };
 
@@ -27,5 +29,9 @@ struct pc_runtime {
  * defines _PyRuntime, naming any Python binary that could not be found
  * (and the build-id it must have). */
 int runtime_find(struct pc_image *img, struct pc_runtime *rt);
+
+/* PY_VERSION_HEX of a sys.version text ("3.8.18 (default, …)" → 0x030812f0,
+ * "3.13.0rc1" → 0x030d00c1); 0 when it is not a Python 3 version. */
+uint32_t runtime_version_from_text(const char *text);
 
 #endif

@@ -46,11 +46,11 @@ check_core() {
 	same "a $origin core is whole [$label]" "$("$COREREAD" "$core" missing)" 0
 	same "_PyRuntime is found through the binaries a $origin core names [$label]" \
 		"$("$COREREAD" "$core" symbol _PyRuntime)" "$(json "$ready" "hex(d['runtime_addr'])")"
-	# 3.11+ has Py_Version in .rodata, which only the binary holds: the
-	# version is exact; before, the binary's name gives major.minor.
-	same "the runtime and the Python version of a $origin core [$label]" \
-		"$("$COREREAD" "$core" runtime)" \
-		"$(json "$ready" "'%#x %#x %s' % (d['runtime_addr'], d['hexversion'] if d['hexversion'] >= 0x30b0000 else d['hexversion'] & 0xffff0000, 'exact' if d['hexversion'] >= 0x30b0000 else 'minor')")"
+	# 3.11+: Py_Version, in .rodata, which only the binary holds; before:
+	# the sys.version text in the core, found through .symtab (every build
+	# here older than 3.11 is an unstripped pyenv build).
+	same "the runtime and the exact Python version of a $origin core [$label]" \
+		"$("$COREREAD" "$core" runtime)" "$(json "$ready" "'%#x %#x exact' % (d['runtime_addr'], d['hexversion'])")"
 }
 
 # --sysroot: binaries moved under another root are found there and checked
