@@ -53,6 +53,26 @@ check_core() {
 		"$("$COREREAD" "$core" runtime)" "$(json "$ready" "'%#x %#x exact' % (d['runtime_addr'], d['hexversion'])")"
 }
 
+# Struct layouts from the runtime binary's DWARF agree with the sizes the
+# interpreter itself reports (type.__basicsize__).
+check_dwarf() {
+	local label=$1 core=$2 ready=$3 got want
+	if [ "$("$COREREAD" "$core" sizeof PyObject)" = no-dwarf ]; then
+		skip "DWARF layouts [$label]: the binary has no debug info (stripped)"
+		return
+	fi
+	dw() { "$COREREAD" "$core" "$@" 2>/dev/null; }
+	int_digits=$(dw offsetof PyLongObject ob_digit)
+	[ "$int_digits" = -1 ] && int_digits=$(dw offsetof PyLongObject long_value.ob_digit)
+	got="object=$(dw sizeof PyObject) list=$(dw sizeof PyListObject)"
+	got="$got tuple=$(dw offsetof PyTupleObject ob_item) dict=$(dw sizeof PyDictObject)"
+	got="$got type=$(dw sizeof PyHeapTypeObject) int=$int_digits float=$(dw sizeof PyFloatObject)"
+	got="$got set=$(dw sizeof PySetObject) bytes=$(( $(dw offsetof PyBytesObject ob_sval) + 1 ))"
+	want=$(json "$ready" "' '.join('%s=%d' % (k, d['basicsize'][k]) for k in
+		('object', 'list', 'tuple', 'dict', 'type', 'int', 'float', 'set', 'bytes'))")
+	same "DWARF struct layouts match the interpreter's own basic sizes [$label]" "$got" "$want"
+}
+
 # --sysroot: binaries moved under another root are found there and checked
 # by build-id; a different file at the same place is not used.
 check_sysroot() {
@@ -81,6 +101,7 @@ while read -r label py; do
 	"$BIN/pycore-capture" -q --lz4 -o "$dir/core.lz4" "$TARGET_PID"
 	gdb -q -batch -nx -p "$TARGET_PID" -ex "gcore $dir/core.gdb" >/dev/null 2>&1
 	check_core "$label" pycore-capture "$dir/core.plain" "$dir/ready.json" "$py"
+	check_dwarf "$label" "$dir/core.plain" "$dir/ready.json"
 	check_sysroot "$label" "$dir/core.plain" "$dir/ready.json" "$dir/sysroot"
 	check_core "$label" "pycore-capture --lz4" "$dir/core.lz4" "$dir/ready.json" "$py"
 	if [ -s "$dir/core.gdb" ]; then

@@ -125,6 +125,8 @@ def main():
         "executable": sys.executable,
         "version": sys.version.split()[0],
         "hexversion": sys.hexversion,
+        "basicsize": {t.__name__: t.__basicsize__ for t in
+                      (object, list, tuple, dict, type, int, float, set, bytes)},
         "native_ids": sorted(t.native_id for t in threading.enumerate() if t.native_id),
         "tasks": sorted(int(t) for t in os.listdir("/proc/self/task")),
         "cmdline_hex": cmdline.hex(),

@@ -9,8 +9,12 @@
  *   coreread CORE symbol NAME [SYSROOT [LIBPATH]]   run-time address of NAME
  *   coreread CORE runtime [SYSROOT]   _PyRuntime's address, the hex version, and
  *                                  "exact" or "minor" (how it was found)
+ *   coreread CORE sizeof TYPE      sizeof(TYPE) from the runtime binary's DWARF
+ *   coreread CORE offsetof TYPE MEMBER   likewise offsetof (MEMBER may be a.b)
+ *                                  (both print "no-dwarf" and exit 1 without it)
  */
 #include "../../analyze/core.h"
+#include "../../analyze/dwarfinfo.h"
 #include "../../analyze/modules.h"
 #include "../../analyze/runtime.h"
 #include "../../common/error.h"
@@ -94,6 +98,28 @@ static int show_runtime(const char *path, const char *sysroot)
 	return rc;
 }
 
+static int dwarf_query(const char *path, const char *type, const char *member)
+{
+	struct pc_image img;
+	struct pc_runtime rt;
+	struct pc_dwarf *d = NULL;
+	int rc = 1;
+
+	if (image_open(&img, path, NULL) < 0 || runtime_find(&img, &rt) < 0) {
+		fprintf(stderr, "coreread: %s\n", pc_errmsg());
+	} else if (!rt.binary || !rt.binary->found || !(d = dwarfinfo_open(rt.binary->found))) {
+		printf("no-dwarf\n");
+	} else {
+		int64_t v = member ? dwarfinfo_offsetof(d, type, member) : dwarfinfo_sizeof(d, type);
+		printf("%lld\n", (long long)v);
+		rc = v < 0;
+	}
+	dwarfinfo_close(d);
+	if (img.core)
+		image_close(&img);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct pc_core *c;
@@ -105,6 +131,10 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[2], "runtime") == 0)
 		return show_runtime(argv[1], argc > 3 ? argv[3] : NULL);
+	if (strcmp(argv[2], "sizeof") == 0 && argc == 4)
+		return dwarf_query(argv[1], argv[3], NULL);
+	if (strcmp(argv[2], "offsetof") == 0 && argc == 5)
+		return dwarf_query(argv[1], argv[3], argv[4]);
 	c = core_open(argv[1]);
 	if (!c) {
 		fprintf(stderr, "coreread: %s\n", pc_errmsg());
