@@ -2,6 +2,7 @@
 #include "lz4pack.h"
 
 #include "../common/error.h"
+#include "../common/le.h"
 #include "../common/lz4pack.h"
 #include "../common/xxh32.h"
 
@@ -22,20 +23,6 @@ struct lz4pack {
 	uint64_t cached;         /* index of the block in `block`, or UINT64_MAX */
 };
 
-static uint32_t get32(const uint8_t *p)
-{
-	uint32_t v;
-	memcpy(&v, p, 4);
-	return v;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	uint64_t v;
-	memcpy(&v, p, 8);
-	return v;
-}
-
 static int read_at(int fd, void *buf, size_t len, uint64_t off)
 {
 	size_t done = 0;
@@ -55,7 +42,7 @@ static int read_at(int fd, void *buf, size_t len, uint64_t off)
 bool lz4pack_is_lz4(int fd)
 {
 	uint8_t m[4];
-	return pread(fd, m, 4, 0) == 4 && get32(m) == LZ4PACK_FRAME_MAGIC;
+	return pread(fd, m, 4, 0) == 4 && le_get32(m) == LZ4PACK_FRAME_MAGIC;
 }
 
 static int bad(const char *what)
@@ -76,19 +63,19 @@ static int load_index(struct lz4pack *p)
 		return -1;
 	if (memcmp(tail + 8, LZ4PACK_TAIL_MAGIC, 8) != 0)
 		return bad("no block index at the end (truncated, or not from pycore-capture)");
-	frame_at = get64(tail);
+	frame_at = le_get64(tail);
 	if (frame_at > p->file_size - sizeof head - sizeof tail)
 		return bad("block index offset out of range");
 	if (read_at(p->fd, head, sizeof head, frame_at) < 0)
 		return -1;
-	payload = get32(head + 4);
-	if (get32(head) != LZ4PACK_SKIP_MAGIC || frame_at + 8 + payload != p->file_size ||
+	payload = le_get32(head + 4);
+	if (le_get32(head) != LZ4PACK_SKIP_MAGIC || frame_at + 8 + payload != p->file_size ||
 	    memcmp(head + 8, LZ4PACK_INDEX_MAGIC, 8) != 0 ||
-	    get32(head + 16) != LZ4PACK_INDEX_VERSION)
+	    le_get32(head + 16) != LZ4PACK_INDEX_VERSION)
 		return bad("damaged block index header");
-	p->block_size = get32(head + 20);
-	p->content_size = get64(head + 24);
-	p->nblocks = get64(head + 32);
+	p->block_size = le_get32(head + 20);
+	p->content_size = le_get64(head + 24);
+	p->nblocks = le_get64(head + 32);
 	/* (content + bs - 1) / bs would wrap for a content size near 2^64. */
 	if (p->block_size != LZ4PACK_BLOCK_SIZE ||
 	    p->nblocks != p->content_size / p->block_size +
@@ -107,7 +94,7 @@ static int load_index(struct lz4pack *p)
 		return -1;
 	}
 	for (uint64_t i = 0; i < p->nblocks; i++)
-		p->offsets[i] = get64(raw + i * 8);
+		p->offsets[i] = le_get64(raw + i * 8);
 	p->offsets[p->nblocks] = frame_at;   /* the last frame ends at the index */
 	free(raw);
 	for (uint64_t i = 0; i < p->nblocks; i++)
@@ -172,9 +159,9 @@ static int load_block(struct lz4pack *p, uint64_t i)
 		return -1;
 	if (lz4pack_check_frame_header(p->packed, &len) < 0 || len != want)
 		return bad("damaged frame header");
-	word = get32(p->packed + LZ4PACK_FRAME_HDR_SIZE);
+	word = le_get32(p->packed + LZ4PACK_FRAME_HDR_SIZE);
 	size = word & ~LZ4PACK_STORED_BIT;
-	if ((uint64_t)size + LZ4PACK_FRAME_OVERHEAD != span || get32(data + size) != 0)
+	if ((uint64_t)size + LZ4PACK_FRAME_OVERHEAD != span || le_get32(data + size) != 0)
 		return bad("frame layout disagrees with the index");
 	/* The block buffer is about to change: a failure below must not leave
 	 * it labelled as the previous block. */
@@ -189,7 +176,7 @@ static int load_block(struct lz4pack *p, uint64_t i)
 		if (n < 0 || (uint64_t)n != want)
 			return bad("block does not decompress");
 	}
-	if (xxh32(p->block, (size_t)want, 0) != get32(data + size + 4))
+	if (xxh32(p->block, (size_t)want, 0) != le_get32(data + size + 4))
 		return pc_fail(PC_EFORMAT, 0, "LZ4 core: checksum mismatch in frame %llu "
 			       "(core bytes %llu..%llu are damaged)", (unsigned long long)i,
 			       (unsigned long long)(i * p->block_size),

@@ -10,6 +10,7 @@
 #include "sink.h"
 
 #include "../common/error.h"
+#include "../common/le.h"
 #include "../common/lz4pack.h"
 #include "../common/xxh32.h"
 
@@ -61,16 +62,6 @@ struct lz4_sink {
 	size_t zero_frame_len;
 };
 
-static void put32(uint8_t *p, uint32_t v)
-{
-	memcpy(p, &v, 4);
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	memcpy(p, &v, 8);
-}
-
 
 /* Build one frame from in[0..len): header, block (compressed, or stored
  * when that is smaller), end mark, content checksum.  Returns its length. */
@@ -79,7 +70,7 @@ static size_t build_frame(const uint8_t *in, size_t len, uint8_t *out)
 	uint8_t *data = out + LZ4PACK_FRAME_HDR_SIZE + 4;
 	int n = LZ4_compress_default((const char *)in, (char *)data, (int)len,
 				     LZ4_compressBound((int)len));
-	uint32_t size, zero = 0, sum = xxh32(in, len, 0);
+	uint32_t size, sum = xxh32(in, len, 0);
 
 	if (n <= 0 || (size_t)n >= len) {
 		memcpy(data, in, len);
@@ -89,9 +80,9 @@ static size_t build_frame(const uint8_t *in, size_t len, uint8_t *out)
 		size = (uint32_t)n;
 	}
 	lz4pack_put_frame_header(out, len);
-	put32(out + LZ4PACK_FRAME_HDR_SIZE, size);
-	memcpy(data + n, &zero, 4);
-	put32(data + n + 4, sum);
+	le_put32(out + LZ4PACK_FRAME_HDR_SIZE, size);
+	le_put32(data + n, 0);                 /* end mark */
+	le_put32(data + n + 4, sum);
 	return LZ4PACK_FRAME_OVERHEAD + (size_t)n;
 }
 
@@ -299,16 +290,16 @@ static int write_index(struct lz4_sink *s)
 
 	if (!buf)
 		return pc_fail(PC_EINTERNAL, ENOMEM, "writing the block index");
-	put32(p, LZ4PACK_SKIP_MAGIC), p += 4;
-	put32(p, (uint32_t)payload), p += 4;
+	le_put32(p, LZ4PACK_SKIP_MAGIC), p += 4;
+	le_put32(p, (uint32_t)payload), p += 4;
 	memcpy(p, LZ4PACK_INDEX_MAGIC, 8), p += 8;
-	put32(p, LZ4PACK_INDEX_VERSION), p += 4;
-	put32(p, LZ4PACK_BLOCK_SIZE), p += 4;
-	put64(p, s->content_size), p += 8;
-	put64(p, count), p += 8;
+	le_put32(p, LZ4PACK_INDEX_VERSION), p += 4;
+	le_put32(p, LZ4PACK_BLOCK_SIZE), p += 4;
+	le_put64(p, s->content_size), p += 8;
+	le_put64(p, count), p += 8;
 	for (size_t i = 0; i < count; i++)
-		put64(p, s->index[i]), p += 8;
-	put64(p, frame_at), p += 8;
+		le_put64(p, s->index[i]), p += 8;
+	le_put64(p, frame_at), p += 8;
 	memcpy(p, LZ4PACK_TAIL_MAGIC, 8), p += 8;
 	rc = write_fully(s->fd, buf, total);
 	if (rc == 0)
