@@ -243,18 +243,6 @@ void modules_free(struct pc_modules *mods)
 	mods->n = 0;
 }
 
-struct pc_module *modules_by_name(struct pc_modules *mods, const char *name)
-{
-	size_t n = strlen(name);
-	for (size_t i = 0; i < mods->n; i++) {
-		size_t p = strlen(mods->v[i].path);
-		if (p >= n && strcmp(mods->v[i].path + p - n, name) == 0 &&
-		    (p == n || mods->v[i].path[p - n - 1] == '/'))
-			return &mods->v[i];
-	}
-	return NULL;
-}
-
 static int table_symbol(Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh, const char *name,
 			uint64_t *value)
 {

@@ -47,9 +47,6 @@ int modules_find(struct pc_core *core, const struct pc_search *search,
 		 struct pc_modules *out);
 void modules_free(struct pc_modules *mods);
 
-/* The module whose path ends in name ("libpython3.12.so.1.0"), or NULL. */
-struct pc_module *modules_by_name(struct pc_modules *mods, const char *name);
-
 /* Look a symbol up in a found module: .dynsym first, then .symtab.
  * Returns 0 with its run-time address, -1 when absent (not an error). */
 int module_symbol(const struct pc_module *m, const char *name, uint64_t *addr);
