@@ -3,6 +3,7 @@
 
 #include "../common/error.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,14 +90,83 @@ static int no_runtime_error(const struct pc_image *img)
 		       "not a Python 3 process?");
 }
 
+#define COOKIE "xdebugpy"
+#define SCAN_CHUNK (1u << 20)
+
+static bool in_file_mapping(const struct pc_core *core, const struct pc_core_segment *g)
+{
+	for (size_t i = 0; i < core_file_count(core); i++) {
+		const struct pc_core_file *f = core_file(core, i);
+		if (g->vaddr < f->end && f->start < g->vaddr + g->memsz)
+			return true;
+	}
+	return false;
+}
+
+/* Look for the cookie in one segment's dumped bytes, 8-byte aligned, with a
+ * 3.13+ version after it.  Returns 1 when found (*addr, *version set). */
+static int scan_segment(struct pc_core *core, const struct pc_core_segment *g,
+			uint8_t *buf, uint64_t *addr, uint32_t *version)
+{
+	for (uint64_t at = 0; at < g->filesz; at += SCAN_CHUNK - 16) {
+		ssize_t n = core_read(core, g->vaddr + at, buf, SCAN_CHUNK);
+		if (n < 0)
+			return -1;
+		for (ssize_t i = 0; i + 16 <= n; i += 8) {
+			uint64_t v;
+			if (memcmp(buf + i, COOKIE, 8) != 0)
+				continue;
+			memcpy(&v, buf + i + 8, 8);
+			if (v >> 24 == 3 && (v >> 16 & 0xff) >= 13 && (v >> 16 & 0xff) < 100) {
+				*addr = g->vaddr + at + (uint64_t)i;
+				*version = (uint32_t)v;
+				return 1;
+			}
+		}
+		if ((uint64_t)n < SCAN_CHUNK)
+			break;
+	}
+	return 0;
+}
+
+/* 3.13+: _PyRuntime starts with _Py_DebugOffsets, whose cookie and version
+ * find it without any binary.  File-backed segments (where the runtime
+ * lives, in libpython's or the executable's data) are scanned first. */
+static int runtime_from_debug_offsets(struct pc_image *img, struct pc_runtime *rt)
+{
+	uint8_t *buf = malloc(SCAN_CHUNK);
+	int found = 0;
+
+	if (!buf)
+		return pc_fail(PC_EINTERNAL, ENOMEM, "scanning for _Py_DebugOffsets");
+	for (int pass = 0; pass < 2 && found == 0; pass++)
+		for (size_t i = 0; i < core_segment_count(img->core) && found == 0; i++) {
+			const struct pc_core_segment *g = core_segment(img->core, i);
+			if (in_file_mapping(img->core, g) == (pass == 0))
+				found = scan_segment(img->core, g, buf, &rt->addr, &rt->hexversion);
+		}
+	free(buf);
+	if (found > 0)
+		rt->version_exact = true;
+	return found;
+}
+
 int runtime_find(struct pc_image *img, struct pc_runtime *rt)
 {
 	uint64_t at;
 	uint32_t v;
+	int rc;
 
 	memset(rt, 0, sizeof *rt);
-	if (image_symbol(img, "_PyRuntime", &rt->addr) < 0)
-		return no_runtime_error(img);
+	if (image_symbol(img, "_PyRuntime", &rt->addr) < 0) {
+		rc = runtime_from_debug_offsets(img, rt);
+		if (rc < 0)
+			return -1;
+		if (rc == 0)
+			return no_runtime_error(img);
+		rt->binary = module_at(img, rt->addr);
+		return 0;
+	}
 	rt->binary = module_at(img, rt->addr);
 	if (image_symbol(img, "Py_Version", &at) == 0 && image_read(img, at, &v, 4) == 0 &&
 	    v >> 24 == 3) {

@@ -3,8 +3,8 @@
  *
  * Strategies, in order (each tried only when the one before found nothing):
  *   1. the _PyRuntime symbol in a binary the core names (.dynsym, .symtab);
- *   (3.13's _Py_DebugOffsets cookie in the core's memory comes with #3's
- *    layout work).
+ *   2. 3.13+: the "xdebugpy" cookie of _Py_DebugOffsets, which begins
+ *      _PyRuntime, found in the core's memory — no binary needed.
  * The version, in order: Py_Version (3.11+, read from the binary's .rodata);
  * the sys.version text start-up leaves in a static buffer (found by its
  * .symtab name, so unstripped builds only); the major.minor in the name of

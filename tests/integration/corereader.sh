@@ -89,8 +89,14 @@ check_sysroot() {
 	check "a binary whose build-id differs is not used, even at the right path [$label]" \
 		sh -c "! '$COREREAD' '$core' symbol _PyRuntime '$root' 2>/dev/null && '$COREREAD' '$core' modules '$root' | grep python | grep -q MISSING"
 	err=$("$COREREAD" "$core" runtime "$root" 2>&1)
-	check "without its binary, the error names the file and the build-id it must have [$label]" \
-		sh -c "printf '%s' '$err' | grep -qE 'python3\.[0-9]+.* \(build-id [0-9a-f]{40}\) is needed'"
+	if [ "$(json "$ready" "d['hexversion'] >= 0x30d0000")" = True ]; then
+		# 3.13+: _Py_DebugOffsets in the core finds the runtime without binaries.
+		same "without binaries, 3.13's debug offsets still find the runtime and version [$label]" \
+			"$err" "$(json "$ready" "'%#x %#x exact' % (d['runtime_addr'], d['hexversion'])")"
+	else
+		check "without its binary, the error names the file and the build-id it must have [$label]" \
+			sh -c "printf '%s' '$err' | grep -qE 'python3\.[0-9]+.* \(build-id [0-9a-f]{40}\) is needed'"
+	fi
 }
 
 while read -r label py; do
