@@ -28,7 +28,6 @@ struct slot {
 	enum slot_state state;
 	uint8_t *in, *out;
 	size_t in_len, out_len;  /* out: the whole frame */
-	bool all_zero;
 };
 
 struct lz4_sink {
@@ -58,8 +57,6 @@ struct lz4_sink {
 	size_t index_cap;
 	uint64_t file_pos;
 
-	uint8_t *zero_frame;     /* the frame of one all-zero block, built once */
-	size_t zero_frame_len;
 };
 
 
@@ -86,15 +83,6 @@ static size_t build_frame(const uint8_t *in, size_t len, uint8_t *out)
 	return LZ4PACK_FRAME_OVERHEAD + (size_t)n;
 }
 
-static void compress_block(struct lz4_sink *s, struct slot *sl)
-{
-	if (sl->all_zero && sl->in_len == LZ4PACK_BLOCK_SIZE) {
-		memcpy(sl->out, s->zero_frame, s->zero_frame_len);
-		sl->out_len = s->zero_frame_len;
-	} else {
-		sl->out_len = build_frame(sl->in, sl->in_len, sl->out);
-	}
-}
 
 static void *worker_main(void *arg)
 {
@@ -109,7 +97,7 @@ static void *worker_main(void *arg)
 		struct slot *sl = &s->slots[s->taken++ % s->nslots];
 		sl->state = SLOT_BUSY;
 		pthread_mutex_unlock(&s->mu);
-		compress_block(s, sl);
+		sl->out_len = build_frame(sl->in, sl->in_len, sl->out);
 		pthread_mutex_lock(&s->mu);
 		sl->state = SLOT_DONE;
 		pthread_cond_broadcast(&s->cv);
@@ -184,7 +172,6 @@ static struct slot *fill_slot(struct lz4_sink *s)
 	pthread_mutex_unlock(&s->mu);
 	if (!sl)
 		return NULL;
-	sl->all_zero = true;
 	return sl;
 }
 
@@ -213,10 +200,9 @@ static int append(struct lz4_sink *s, const void *buf, uint64_t len)
 			return -1;
 		if (buf) {
 			memcpy(sl->in + s->fill, buf, n);
-			sl->all_zero = false;
 			buf = (const char *)buf + n;
-		} else if (!(sl->all_zero && s->fill == 0 && n == LZ4PACK_BLOCK_SIZE)) {
-			memset(sl->in + s->fill, 0, n);  /* a whole zero block needs no bytes */
+		} else {
+			memset(sl->in + s->fill, 0, n);
 		}
 		s->fill += n;
 		s->base.offset += n;
@@ -245,7 +231,6 @@ static int lz4_commit(struct pc_sink *base, size_t len)
 
 	if (len > LZ4PACK_BLOCK_SIZE - s->fill || base->offset + len > s->content_size)
 		return pc_fail(PC_EINTERNAL, 0, "core larger than planned");
-	sl->all_zero = false;
 	s->fill += len;
 	base->offset += len;
 	if (s->fill == LZ4PACK_BLOCK_SIZE)
@@ -336,25 +321,9 @@ static void lz4_destroy(struct pc_sink *base)
 	free(s->slots);
 	free(s->workers);
 	free(s->index);
-	free(s->zero_frame);
 	pthread_mutex_destroy(&s->mu);
 	pthread_cond_destroy(&s->cv);
 	free(s);
-}
-
-static int build_zero_frame(struct lz4_sink *s)
-{
-	uint8_t *zeros = calloc(1, LZ4PACK_BLOCK_SIZE);
-
-	s->zero_frame = malloc((size_t)LZ4_compressBound(LZ4PACK_BLOCK_SIZE) +
-			       LZ4PACK_FRAME_OVERHEAD);
-	if (!zeros || !s->zero_frame) {
-		free(zeros);
-		return pc_fail(PC_EINTERNAL, ENOMEM, "creating the LZ4 output");
-	}
-	s->zero_frame_len = build_frame(zeros, LZ4PACK_BLOCK_SIZE, s->zero_frame);
-	free(zeros);
-	return 0;
 }
 
 struct pc_sink *sink_lz4_new(int fd, uint64_t content_size, int nworkers)
@@ -388,8 +357,6 @@ struct pc_sink *sink_lz4_new(int fd, uint64_t content_size, int nworkers)
 		if (!s->slots[i].in || !s->slots[i].out)
 			goto nomem;
 	}
-	if (build_zero_frame(s) < 0)
-		goto fail;
 	if (pthread_create(&s->writer, NULL, writer_main, s) != 0)
 		goto nothread;
 	s->writer_started = true;
