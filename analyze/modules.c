@@ -219,8 +219,9 @@ int modules_find(struct pc_core *core, const struct pc_search *search,
 		if (f->offset == 0 && add_module(core, out, f) < 0)
 			goto fail;
 	}
-	/* The first module mapped is the executable in every core seen so far
-	 * (the kernel maps it before the interpreter and libraries). */
+	/* The first module is the executable: NT_FILE lists mappings by
+	 * address, and the executable (0x400000, or 0x55… when PIE) lies below
+	 * the dynamic linker and the libraries (0x7f…). */
 	if (out->n)
 		exe = out->v[0].path;
 	for (size_t i = 0; i < out->n; i++)
