@@ -4,6 +4,7 @@
 #   make demo       install build packages if missing, capture a leaking demo
 #   make test       install build/test packages if missing, run the whole suite
 #   make bench      capture benchmarks against gdb's gcore
+#   make layouts    regenerate the built-in layout tables (analyze/layouts/)
 #   make install    PREFIX=/usr/local DESTDIR= : binaries and man pages
 #   make clean
 
@@ -24,16 +25,19 @@ BUILD := build
 
 COMMON_SRC  := $(wildcard common/*.c)
 CAPTURE_SRC := $(filter-out gcore/capture_main.c,$(wildcard gcore/*.c))
-ANALYZE_SRC := $(wildcard analyze/*.c)
+# analyze/layouts/: the generated built-in layout tables (probe.c is the
+# generator's input, compiled against CPython headers, never linked).
+ANALYZE_SRC := $(wildcard analyze/*.c) \
+               $(filter-out analyze/layouts/probe.c,$(wildcard analyze/layouts/*.c))
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
 PROGRAMS := bin/pycore-capture bin/pycore-report bin/pycore-diff
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
-TEST_TOOLS := $(BUILD)/tools/coreread
+TEST_TOOLS := $(BUILD)/tools/coreread $(BUILD)/tools/heapdump $(BUILD)/tools/layoutdump
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all deps demo test unit-tests bench install clean
+.PHONY: all deps demo test unit-tests bench install clean layouts
 all: $(PROGRAMS)
 
 $(BUILD)/%.o: %.c
@@ -44,7 +48,9 @@ bin/pycore-capture: $(call obj,gcore/capture_main.c $(CAPTURE_SRC) $(COMMON_SRC)
 	@mkdir -p bin
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-bin/pycore-report: $(call obj,report/report_main.c)
+REPORT_SRC := $(filter-out report/diff_main.c,$(wildcard report/*.c))
+
+bin/pycore-report: $(call obj,$(REPORT_SRC) $(ANALYZE_SRC) $(COMMON_SRC))
 	@mkdir -p bin
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -63,6 +69,16 @@ unit-tests: $(UNIT_BIN) $(TEST_TOOLS)
 $(BUILD)/tools/%: $(call obj,tests/tools/%.c $(ANALYZE_SRC) $(COMMON_SRC))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+# The layout resolver on the command line (scripts/gen-layouts, tests).
+$(BUILD)/tools/layoutdump: $(call obj,scripts/layoutdump.c $(ANALYZE_SRC) $(COMMON_SRC))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+# Regenerate analyze/layouts/layout_3_X.c from the pyenv builds' headers
+# (not part of `all`: the tables are checked in).
+layouts:
+	@scripts/gen-layouts
 
 # Packages the build and the suite need; installed with apt-get when root.
 deps:

@@ -12,10 +12,21 @@
  *   coreread CORE sizeof TYPE      sizeof(TYPE) from the runtime binary's DWARF
  *   coreread CORE offsetof TYPE MEMBER   likewise offsetof (MEMBER may be a.b)
  *                                  (both print "no-dwarf" and exit 1 without it)
+ *   coreread CORE layout [--builtin]   the resolved layout: "source S", the
+ *                                  version, then every LS_/LF_/LC_ value as
+ *                                  "NAME VALUE" (-1: absent) and the
+ *                                  capabilities; --builtin ignores the
+ *                                  binary's DWARF, as for a stripped build
+ *   coreread CORE stacks [SYSROOT]   every thread's Python stack: per thread
+ *                                  "thread NATIVE_ID [NAME]", then innermost
+ *                                  first "  FUNCTION FILE LINE" (-1: no line),
+ *                                  and "  [truncated: WHY]" when cut short
  */
 #include "../../analyze/core.h"
 #include "../../analyze/dwarfinfo.h"
+#include "../../analyze/layout.h"
 #include "../../analyze/modules.h"
+#include "../../analyze/pystack.h"
 #include "../../analyze/runtime.h"
 #include "../../common/error.h"
 
@@ -120,6 +131,85 @@ static int dwarf_query(const char *path, const char *type, const char *member)
 	return rc;
 }
 
+static void print_layout(const struct pc_layout *l)
+{
+	printf("source %s\n", layout_source_name(l->source));
+	printf("hexversion %#x\n", l->hexversion);
+	printf("generated_from %#x\n", l->generated_from);
+	printf("debug_offsets_read %d\n", l->debug_offsets_read);
+	printf("debug_offsets_changed %d\n", l->debug_offsets_changed);
+	for (int i = 0; i < LS_COUNT; i++)
+		printf("%s %lld\n", layout_size_name(i), (long long)l->size[i]);
+	for (int i = 0; i < LF_COUNT; i++)
+		printf("%s %lld\n", layout_field_name(i), (long long)l->off[i]);
+	for (int i = 0; i < LC_COUNT; i++)
+		printf("%s %lld\n", layout_const_name(i), (long long)l->konst[i]);
+#define CAP(name) printf(#name " %d\n", l->name)
+	CAP(frames_are_objects); CAP(frames_in_cframe); CAP(frames_lasti_in_units);
+	CAP(code_has_qualname); CAP(line_table_locations); CAP(instr_is_previous);
+	CAP(has_preheader); CAP(managed_dict_tagged); CAP(inline_values);
+	CAP(immortal_refcounts); CAP(long_tagged); CAP(str_has_wstr); CAP(dict_keys_log2);
+	CAP(static_types_per_interp); CAP(obmalloc_in_interp); CAP(obmalloc_is_pointer);
+	CAP(gc_in_runtime);
+#undef CAP
+}
+
+/* The layout for the core; builtin_only drops the runtime binary, so the
+ * resolver sees what a stripped build gives it. */
+static int show_layout(const char *path, bool builtin_only)
+{
+	struct pc_image img;
+	struct pc_runtime rt;
+	struct pc_layout l;
+	int rc = 0;
+
+	if (image_open(&img, path, NULL) < 0 || runtime_find(&img, &rt) < 0) {
+		rc = -1;
+	} else {
+		if (builtin_only)
+			rt.binary = NULL;
+		rc = layout_resolve(&img, &rt, &l);
+	}
+	if (rc < 0) {
+		fprintf(stderr, "coreread: %s\n", pc_errmsg());
+		rc = pc_errcode() ? (int)pc_errcode() : 1;
+	} else {
+		print_layout(&l);
+	}
+	if (img.core)
+		image_close(&img);
+	return rc;
+}
+
+static int show_stacks(const char *path, const char *sysroot)
+{
+	struct pc_search search = { sysroot, NULL, NULL };
+	struct pc_image img;
+	struct pc_py py;
+	struct pc_thread_stack *t = NULL;
+	size_t n = 0;
+	int rc = 0;
+
+	if (image_open(&img, path, &search) < 0 || py_open(&py, &img) < 0 ||
+	    pystack_threads(&py, &t, &n) < 0) {
+		fprintf(stderr, "coreread: %s\n", pc_errmsg());
+		rc = pc_errcode() ? (int)pc_errcode() : 1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		printf("thread %d%s%s\n", t[i].native_id, t[i].name ? " " : "",
+		       t[i].name ? t[i].name : "");
+		for (size_t k = 0; k < t[i].nframes; k++)
+			printf("  %s %s %d\n", t[i].frames[k].function, t[i].frames[k].file,
+			       t[i].frames[k].line);
+		if (t[i].truncated)
+			printf("  [truncated: %s]\n", t[i].warning);
+	}
+	pystack_free(t, n);
+	if (img.core)
+		image_close(&img);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct pc_core *c;
@@ -131,6 +221,10 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[2], "runtime") == 0)
 		return show_runtime(argv[1], argc > 3 ? argv[3] : NULL);
+	if (strcmp(argv[2], "layout") == 0 && (argc == 3 || (argc == 4 && strcmp(argv[3], "--builtin") == 0)))
+		return show_layout(argv[1], argc == 4);
+	if (strcmp(argv[2], "stacks") == 0 && argc <= 4)
+		return show_stacks(argv[1], argc > 3 ? argv[3] : NULL);
 	if (strcmp(argv[2], "sizeof") == 0 && argc == 4)
 		return dwarf_query(argv[1], argv[3], NULL);
 	if (strcmp(argv[2], "offsetof") == 0 && argc == 5)
