@@ -2,6 +2,7 @@
 #include "core.h"
 
 #include "../common/error.h"
+#include "../common/lz4pack.h"
 #include "lz4pack.h"
 
 #include <elf.h>
@@ -9,6 +10,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/procfs.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -44,6 +46,13 @@ struct pc_core {
 	struct pc_core_file *files;
 	size_t nfiles;
 	uint64_t missing;
+	/* The whole core in memory, for core_ptr(): the file itself mapped,
+	 * or for an LZ4 core an unnamed temporary file its blocks are
+	 * decompressed into when first touched (page cache, not the heap). */
+	uint8_t *view;
+	int view_fd;
+	uint8_t *view_filled;        /* LZ4: one flag per container block */
+	bool view_failed;            /* no memory or no temporary file: use reads */
 };
 
 /* Read exactly len bytes of the core file (decompressed) at off. */
@@ -278,6 +287,7 @@ struct pc_core *core_open(const char *path)
 		return NULL;
 	}
 	c->fd = -1;
+	c->view_fd = -1;
 	if (open_store(c, path) < 0)
 		goto fail;
 	if (read_headers(c) < 0 || collect_threads(c) < 0 || collect_files(c) < 0) {
@@ -295,6 +305,11 @@ void core_close(struct pc_core *c)
 	if (!c)
 		return;
 	lz4pack_close(c->pack);
+	if (c->view)
+		munmap(c->view, (size_t)c->size);
+	if (c->view_fd >= 0)
+		close(c->view_fd);
+	free(c->view_filled);
 	if (c->fd >= 0)
 		close(c->fd);
 	free(c->segs);
@@ -323,9 +338,68 @@ static const struct segment *find_segment(const struct pc_core *c, uint64_t addr
 	return NULL;
 }
 
+/* Map the core for core_ptr(); NULL (no error) when it cannot be. */
+static uint8_t *map_view(struct pc_core *c)
+{
+	const char *dir = getenv("TMPDIR");
+	void *m;
+
+	if (c->size == 0 || c->size > SIZE_MAX)
+		return NULL;
+	if (!c->pack) {
+		m = mmap(NULL, (size_t)c->size, PROT_READ, MAP_PRIVATE | MAP_NORESERVE, c->fd, 0);
+		return m == MAP_FAILED ? NULL : m;
+	}
+	c->view_filled = calloc(c->size / LZ4PACK_BLOCK_SIZE + 1, 1);
+	if (!c->view_filled)
+		return NULL;
+	c->view_fd = open(dir && *dir ? dir : "/var/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (c->view_fd < 0 || ftruncate(c->view_fd, (off_t)c->size) < 0)
+		return NULL;
+	m = mmap(NULL, (size_t)c->size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE,
+		 c->view_fd, 0);
+	return m == MAP_FAILED ? NULL : m;
+}
+
+/* LZ4: decompress the blocks covering [off, off+len) into the view. */
+static int fill_view(struct pc_core *c, uint64_t off, uint64_t len)
+{
+	for (uint64_t b = off / LZ4PACK_BLOCK_SIZE; b <= (off + len - 1) / LZ4PACK_BLOCK_SIZE; b++) {
+		uint64_t at = b * LZ4PACK_BLOCK_SIZE;
+		size_t n = c->size - at < LZ4PACK_BLOCK_SIZE ? (size_t)(c->size - at)
+							     : LZ4PACK_BLOCK_SIZE;
+		if (c->view_filled[b])
+			continue;
+		if (store_read(c, c->view + at, n, at) < 0)
+			return -1;
+		c->view_filled[b] = 1;
+	}
+	return 0;
+}
+
+const void *core_ptr(struct pc_core *c, uint64_t addr, size_t len)
+{
+	const struct segment *s = find_segment(c, addr);
+	uint64_t in;
+
+	if (!s || len == 0 || (in = addr - s->vaddr) > s->filesz || len > s->filesz - in ||
+	    s->offset + in > c->size || len > c->size - (s->offset + in))
+		return NULL;
+	if (!c->view && !c->view_failed) {
+		c->view = map_view(c);
+		c->view_failed = !c->view;
+	}
+	if (!c->view)
+		return NULL;
+	if (c->pack && fill_view(c, s->offset + in, len) < 0)
+		return NULL;
+	return c->view + s->offset + in;
+}
+
 ssize_t core_read(struct pc_core *c, uint64_t addr, void *buf, size_t len)
 {
 	const struct segment *s = find_segment(c, addr);
+	const void *view;
 	uint64_t in, avail;
 
 	if (!s || (in = addr - s->vaddr) >= s->filesz || s->offset + in >= c->size)
@@ -335,6 +409,10 @@ ssize_t core_read(struct pc_core *c, uint64_t addr, void *buf, size_t len)
 		avail = c->size - (s->offset + in);       /* a truncated core */
 	if (len > avail)
 		len = (size_t)avail;
+	if (len >= 8 && (view = core_ptr(c, addr, len))) {
+		memcpy(buf, view, len);
+		return (ssize_t)len;
+	}
 	return store_read(c, buf, len, s->offset + in) < 0 ? -1 : (ssize_t)len;
 }
 

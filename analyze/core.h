@@ -38,6 +38,12 @@ void core_close(struct pc_core *c);
  * or -1 on an I/O or format error. */
 ssize_t core_read(struct pc_core *c, uint64_t addr, void *buf, size_t len);
 
+/* A pointer to len bytes of the process's memory at addr, valid until
+ * core_close(), when the core holds them all in one segment; else NULL
+ * (an LZ4 block that fails to decompress records the error).  The fast
+ * path of the heap walk: no copy, no system call once mapped. */
+const void *core_ptr(struct pc_core *c, uint64_t addr, size_t len);
+
 /* All of [addr, addr+len) or nothing: 0, or -1 (PC_EFORMAT naming addr). */
 int core_read_all(struct pc_core *c, uint64_t addr, void *buf, size_t len);
 

@@ -1,21 +1,166 @@
-/* report_main.c — pycore-report: placeholder until the report lands (issue #3). */
+/* report_main.c — pycore-report: what a Python process held, from its core.
+ *
+ * First open the core and find its binaries; then the Python runtime and
+ * its layout; then count the heap and read every thread's stack; last,
+ * render.  No code runs anywhere: everything comes from the core's bytes
+ * and the binaries' read-only data.
+ */
+#include "../analyze/census.h"
+#include "../analyze/image.h"
+#include "../analyze/pystack.h"
+#include "../common/error.h"
+#include "report.h"
+
+#include <elf.h>
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/procfs.h>
 
 #ifndef PYCORE_VERSION
 #define PYCORE_VERSION "0.1.0"
 #endif
+#define DEFAULT_LIMIT 20
+
+struct options {
+	const char *core;
+	bool json;
+	size_t limit;
+	struct pc_search search;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: pycore-report [--format text|json] [--limit N] [--exe PATH]\n"
+		"                     [--lib-search-path DIR[:DIR]] [--sysroot DIR] CORE\n"
+		"Every live Python object in a core, by kind and type, and every thread's stack.\n"
+		"\n"
+		"  -f, --format FMT          text (default) or json (pycore-report/1)\n"
+		"  -n, --limit N             rows per table in text (default %d)\n"
+		"      --exe PATH            the executable, if it moved\n"
+		"      --lib-search-path D   directories to find moved libraries in\n"
+		"      --sysroot DIR         the root the process saw (a container's)\n"
+		"  -h, --help                show this help\n"
+		"  -V, --version             show the version\n"
+		"\n"
+		"Exit status: 0 done, 2 usage, 11 not a usable core (not a core, not Python,\n"
+		"truncated, unsupported version, binaries missing), 1 other errors.\n",
+		DEFAULT_LIMIT);
+}
+
+static int parse_args(int argc, char **argv, struct options *o)
+{
+	enum { OPT_EXE = 256, OPT_LIBPATH, OPT_SYSROOT };
+	static const struct option longopts[] = {
+		{ "format", required_argument, 0, 'f' },  { "limit", required_argument, 0, 'n' },
+		{ "exe", required_argument, 0, OPT_EXE }, { "lib-search-path", required_argument, 0, OPT_LIBPATH },
+		{ "sysroot", required_argument, 0, OPT_SYSROOT }, { "help", no_argument, 0, 'h' },
+		{ "version", no_argument, 0, 'V' },       { 0, 0, 0, 0 },
+	};
+	char *end;
+	int c;
+
+	memset(o, 0, sizeof *o);
+	o->limit = DEFAULT_LIMIT;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "f:n:hV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			if (strcmp(optarg, "json") != 0 && strcmp(optarg, "text") != 0)
+				return pc_fail(PC_EUSAGE, 0, "--format is text or json, not '%s'", optarg);
+			o->json = strcmp(optarg, "json") == 0;
+			break;
+		case 'n':
+			o->limit = strtoul(optarg, &end, 10);
+			if (*end || !*optarg)
+				return pc_fail(PC_EUSAGE, 0, "--limit takes a number, not '%s'", optarg);
+			break;
+		case OPT_EXE: o->search.exe = optarg; break;
+		case OPT_LIBPATH: o->search.lib_path = optarg; break;
+		case OPT_SYSROOT: o->search.sysroot = optarg; break;
+		case 'h': usage(stdout); exit(0);
+		case 'V': printf("pycore-report %s\n", PYCORE_VERSION); exit(0);
+		default:
+			return pc_fail(PC_EUSAGE, 0, "unknown option or missing argument: '%s' "
+				       "(try 'pycore-report --help')", argv[optind - 1]);
+		}
+	}
+	if (optind != argc - 1)
+		return pc_fail(PC_EUSAGE, 0, "expected one core file (try 'pycore-report --help')");
+	o->core = argv[optind];
+	return 0;
+}
+
+/* The process id, from NT_PRPSINFO (every core writer adds it). */
+static pid_t core_pid(const struct pc_core *core)
+{
+	size_t len;
+	const struct elf_prpsinfo *ps = core_note(core, "CORE", NT_PRPSINFO, &len);
+
+	if (ps && len >= sizeof *ps)
+		return ps->pr_pid;
+	return core_thread_count(core) ? core_thread(core, 0)->tid : 0;
+}
+
+static void describe_python(struct report *r, const struct pc_py *py)
+{
+	uint32_t v = py->rt.hexversion;
+	const struct pc_modules *mods = &py->img->mods;
+
+	if (py->rt.version_exact)
+		snprintf(r->version, sizeof r->version, "%u.%u.%u", v >> 24, v >> 16 & 0xff, v >> 8 & 0xff);
+	else
+		snprintf(r->version, sizeof r->version, "%u.%u", v >> 24, v >> 16 & 0xff);
+	r->executable = mods->n ? mods->v[0].path : NULL;
+	r->library = py->rt.binary && py->rt.binary != &mods->v[0] ? py->rt.binary->path : NULL;
+	r->layout_source = layout_source_name(py->L.source);
+	r->pid = core_pid(py->img->core);
+	r->nthreads_core = core_thread_count(py->img->core);
+}
+
+static int analyse(const struct options *o, struct pc_image *img, struct pc_py *py,
+		   struct report *r)
+{
+	memset(r, 0, sizeof *r);
+	r->core_path = o->core;
+	if (image_open(img, o->core, &o->search) < 0)
+		return -1;
+	if (py_open(py, img) < 0)
+		return pc_wrap("%s", o->core);
+	describe_python(r, py);
+	if (census_take(py, &r->census) < 0)
+		return pc_wrap("%s: walking the heap", o->core);
+	if (pystack_threads(py, &r->threads, &r->nthreads) < 0)
+		return pc_wrap("%s: reading thread stacks", o->core);
+	return 0;
+}
 
 int main(int argc, char **argv)
 {
-	if (argc > 1 && (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)) {
-		printf("pycore-report %s\n", PYCORE_VERSION);
-		return 0;
+	struct options o;
+	struct pc_image img = { 0 };
+	struct pc_py py;
+	struct report r = { 0 };
+	struct render_options ropt;
+	int rc = 0;
+
+	if (parse_args(argc, argv, &o) < 0 || analyse(&o, &img, &py, &r) < 0) {
+		fprintf(stderr, "pycore-report: %s\n", pc_errmsg());
+		rc = pc_errcode() ? (int)pc_errcode() : 1;
+		goto out;
 	}
-	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-		printf("Usage: pycore-report CORE\n(not implemented yet)\n");
-		return 0;
+	ropt.limit = o.limit;
+	if ((o.json ? render_json(stdout, &r) : render_text(stdout, &r, &ropt)) < 0 ||
+	    fflush(stdout) != 0) {
+		fprintf(stderr, "pycore-report: writing the report failed\n");
+		rc = PC_EOUTPUT;
 	}
-	fprintf(stderr, "pycore-report: not implemented yet\n");
-	return 2;
+out:
+	census_free(&r.census);
+	pystack_free(r.threads, r.nthreads);
+	if (img.core)
+		image_close(&img);
+	return rc;
 }

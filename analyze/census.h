@@ -1,0 +1,32 @@
+/* census.h — the heap counted by type and by kind, as heapy partitions it.
+ *
+ * A kind is the object's type name, except for plain dicts, which are
+ * named after what owns them: "dict of <type>" for an object's __dict__
+ * ("dict of __main__.Session", "dict of module", "dict of type" for class
+ * dicts) and "dict (no owner)" for the rest.  Bytes are sys.getsizeof.
+ */
+#ifndef PYCORE_CENSUS_H
+#define PYCORE_CENSUS_H
+
+#include "heap.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct census_row {
+	const char *name;            /* owned by the census */
+	uint64_t count, bytes;
+};
+
+struct census {
+	struct census_row *types, *kinds;    /* sorted by bytes, then count, descending */
+	size_t ntypes, nkinds;
+	uint64_t objects, bytes;
+	struct heap_stats heap;
+};
+
+/* Walk the heap and count it.  Returns 0 or -1 with the error. */
+int census_take(struct pc_py *py, struct census *out);
+void census_free(struct census *c);
+
+#endif

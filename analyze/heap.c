@@ -1,0 +1,221 @@
+/* heap.c — from allocations to objects: which blocks hold a live object. */
+#include "heap.h"
+
+#include "../common/error.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* PYTHONMALLOC=debug wraps each allocation in 16 bytes: the requested size
+ * (8 bytes, big-endian), an API id ('r', 'm' or 'o') and 7 × 0xFD. */
+#define DEBUG_HOOK_SIZE 16
+#define DEBUG_PAD_BYTE  0xFD
+
+struct walk {
+	struct pc_py *py;
+	struct pc_types *types;
+	heap_object_fn fn;
+	void *arg;
+	struct heap_stats *st;
+	struct heap_regions covered;
+};
+
+int heap_regions_add(struct heap_regions *r, uint64_t start, uint64_t end)
+{
+	if (r->n == r->cap) {
+		void *v = realloc(r->v, (r->cap = r->cap ? 2 * r->cap : 64) * sizeof *r->v);
+		if (!v)
+			return pc_fail(PC_EINTERNAL, 0, "out of memory for heap regions");
+		r->v = v;
+	}
+	r->v[r->n].start = start;
+	r->v[r->n].end = end;
+	r->n++;
+	r->sorted = 0;
+	return 0;
+}
+
+static int by_start(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return (x > y) - (x < y);
+}
+
+int heap_regions_contain(struct heap_regions *r, uint64_t addr)
+{
+	size_t lo = 0, hi = r->n;
+
+	if (!r->sorted) {
+		qsort(r->v, r->n, sizeof *r->v, by_start);
+		r->sorted = 1;
+	}
+	while (lo < hi) {                  /* the last region starting at or below addr */
+		size_t mid = lo + (hi - lo) / 2;
+		if (r->v[mid].start <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo > 0 && addr < r->v[lo - 1].end;
+}
+
+int heap_segment_is_anonymous(struct pc_py *py, const struct pc_core_segment *seg)
+{
+	struct pc_core *core = py->img->core;
+
+	for (size_t i = 0; i < core_file_count(core); i++) {
+		const struct pc_core_file *f = core_file(core, i);
+		if (seg->vaddr < f->end && f->start < seg->vaddr + seg->memsz)
+			return 0;
+	}
+	return 1;
+}
+
+static uint64_t rd64(const uint8_t *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return v;
+}
+
+/* 1 <= ob_refcnt < 2^32: also true of 3.12+ immortal objects, whose count
+ * stays at exactly UINT_MAX (_Py_IMMORTAL_REFCNT). */
+static bool refcnt_plausible(uint64_t refcnt)
+{
+	return refcnt >= 1 && refcnt < (1ull << 32);
+}
+
+/* The GC header before a GC object agrees with the lists: untracked
+ * (_gc_next 0, and _gc_prev holding at most the "finalized" flag, as
+ * _PyObject_GC_UNTRACK leaves it), or both neighbours point back at it.
+ * Stale copies of objects in reused memory fail this. */
+static bool gc_links_agree(struct walk *w, uint64_t obj, const uint8_t *obj_mem)
+{
+	uint64_t header = obj - w->py->gc_head;
+	uint64_t next = rd64(obj_mem - w->py->gc_head), prev = rd64(obj_mem - w->py->gc_head + 8);
+	uint64_t back, forward;
+
+	if (next == 0)
+		return (prev & ~1ull) == 0;
+	if ((next & 1) || py_u64(w->py, next + 8, &back) < 0 ||
+	    py_u64(w->py, prev & ~3ull, &forward) < 0) {
+		pc_clear_error();
+		return false;
+	}
+	return (back & ~3ull) == header && (forward & ~1ull) == header;
+}
+
+static size_t smallest_size(const struct pc_py *py, const struct py_type *t)
+{
+	return t->is_str ? (size_t)py->L.size[LS_ASCII] + 1 : (size_t)t->basicsize;
+}
+
+/* Is there an object at offset k of this allocation? */
+static const struct py_type *object_at(struct walk *w, uint64_t addr, const uint8_t *mem,
+				       size_t len, size_t k, size_t hook)
+{
+	const struct py_type *t;
+
+	if (k + 16 > len)
+		return NULL;
+	t = types_lookup(w->types, rd64(mem + k + 8));
+	if (!t || t->prefix + hook != k || !refcnt_plausible(rd64(mem + k)) ||
+	    k + smallest_size(w->py, t) > len)
+		return NULL;
+	if (t->is_gc && !gc_links_agree(w, addr + k, mem + k))
+		return NULL;
+	return t;
+}
+
+static size_t debug_hook_size(const uint8_t *mem, size_t len)
+{
+	if (len < DEBUG_HOOK_SIZE + 16 || (mem[8] != 'o' && mem[8] != 'm' && mem[8] != 'r'))
+		return 0;
+	for (int i = 9; i < DEBUG_HOOK_SIZE; i++)
+		if (mem[i] != DEBUG_PAD_BYTE)
+			return 0;
+	return DEBUG_HOOK_SIZE;
+}
+
+/* One allocation: try the object positions a type can dictate, largest
+ * prefix first (a GC object's stale header words can look like a
+ * non-GC object at offset 0, never the other way round). */
+static int judge_block(void *arg, uint64_t addr, const uint8_t *mem, size_t len)
+{
+	struct walk *w = arg;
+	size_t gc = w->py->gc_head;
+	size_t hook = debug_hook_size(mem, len);
+	size_t offsets[] = { gc + 16, gc, 0 };
+
+	if (hook)
+		w->st->debug_hooks = 1;
+	for (size_t i = 0; i < 3; i++) {
+		size_t k = offsets[i] + hook;
+		const struct py_type *t;
+		if ((i == 0 && !w->py->L.has_preheader) || !(t = object_at(w, addr, mem, len, k, hook)))
+			continue;
+		struct heap_object o = { addr + k, t, mem + k, len - k };
+		w->st->objects++;
+		return w->fn(w->arg, &o);
+	}
+	return 0;
+}
+
+/* A GC-listed object outside both allocators' memory (a custom allocator,
+ * an object embedded in a static structure). */
+static int judge_gc_object(void *arg, uint64_t obj, const uint8_t *unused, size_t len)
+{
+	struct walk *w = arg;
+	const struct py_type *t;
+	const uint8_t *mem;
+	uint64_t type;
+
+	(void)unused, (void)len;
+	if (heap_regions_contain(&w->covered, obj))
+		return 0;
+	if (py_u64(w->py, obj + 8, &type) < 0 || !(t = types_lookup(w->types, type)) ||
+	    !(mem = py_ptr(w->py, obj, (size_t)t->basicsize))) {
+		pc_clear_error();
+		return 0;
+	}
+	struct heap_object o = { obj, t, mem, (size_t)t->basicsize };
+	w->st->gc_elsewhere++;
+	w->st->objects++;
+	return w->fn(w->arg, &o);
+}
+
+/* 3.13 can run on mimalloc (PYTHONMALLOC=mimalloc), whose segments this
+ * walk does not know: say so rather than report an empty heap. */
+static int refuse_mimalloc(struct pc_py *py)
+{
+	uint64_t fn, mi;
+
+	if (!LAYOUT_HAS(&py->L, LF_RUNTIME_OBJ_ALLOCATOR) ||
+	    image_symbol(py->img, "_PyObject_MiMalloc", &mi) < 0)
+		return 0;
+	if (py_u64(py, py->rt.addr + (uint64_t)py->L.off[LF_RUNTIME_OBJ_ALLOCATOR] + 8, &fn) < 0) {
+		pc_clear_error();
+		return 0;
+	}
+	return fn == mi ? pc_fail(PC_EFORMAT, 0, "the process ran with PYTHONMALLOC=mimalloc, "
+				  "whose heap pycore cannot walk yet") : 0;
+}
+
+int heap_walk(struct pc_py *py, struct pc_types *types, heap_object_fn fn, void *arg,
+	      struct heap_stats *stats)
+{
+	struct walk w = { py, types, fn, arg, stats, { 0 } };
+	int rc;
+
+	memset(stats, 0, sizeof *stats);
+	if ((rc = refuse_mimalloc(py)) != 0)
+		return rc;
+	rc = heap_pymalloc_walk(py, &w.covered, judge_block, &w, stats);
+	if (rc == 0)
+		rc = heap_glibc_walk(py, &w.covered, judge_block, &w, stats);
+	if (rc == 0)
+		rc = heap_gc_walk(py, judge_gc_object, &w, stats);
+	free(w.covered.v);
+	return rc;
+}

@@ -1,0 +1,159 @@
+/* pyattr.c — instance attributes: find the __dict__ (or the values array
+ * standing in for it) the way object.c's generic getattr does, then look
+ * the name up there. */
+#include "pyattr.h"
+
+#include "../common/error.h"
+
+#include <string.h>
+
+#define OFF(py, id) ((uint64_t)(py)->L.off[id])
+#define MAX_SHARED_KEYS 4096     /* a class's cached keys hold ≤ 30 in practice */
+
+static int read_u8(struct pc_py *py, uint64_t addr, uint8_t *out)
+{
+	return py_read(py, addr, out, 1);
+}
+
+/* The index of str key name in a shared-keys table (a class's
+ * ht_cached_keys, 3.11+ layout: log2 sizes, kind, then the indices, then
+ * the entries); -1 when absent.  Entry i's value is values[i]. */
+static int shared_key_index(struct pc_py *py, uint64_t keys, const char *name, int64_t *index)
+{
+	uint8_t log2_index, kind;
+	uint64_t nentries, entries, entry_size;
+	char text[256];
+
+	*index = -1;
+	if (py_field(py, keys, LF_DICTKEYS_NENTRIES, &nentries) < 0 ||
+	    read_u8(py, keys + OFF(py, LF_DICTKEYS_LOG2_INDEX_BYTES), &log2_index) < 0 ||
+	    read_u8(py, keys + OFF(py, LF_DICTKEYS_KIND), &kind) < 0)
+		return -1;
+	if (nentries > MAX_SHARED_KEYS || log2_index > 40)
+		return pc_fail(PC_EFORMAT, 0, "damaged shared keys at %#llx",
+			       (unsigned long long)keys);
+	entries = keys + OFF(py, LF_DICTKEYS_INDICES) + (1ull << log2_index);
+	/* general entries are {hash, key, value}, unicode ones {key, value} */
+	entry_size = (uint64_t)py->L.size[kind == 0 ? LS_DICT_KEY_ENTRY : LS_DICT_UNICODE_ENTRY];
+	for (uint64_t i = 0; i < nentries; i++) {
+		uint64_t key;
+		if (py_u64(py, entries + i * entry_size + (kind == 0 ? 8 : 0), &key) < 0)
+			return -1;
+		if (!key)
+			continue;
+		if (py_str(py, key, text, sizeof text) < 0) {
+			pc_clear_error();     /* not a str: not the key we want */
+			continue;
+		}
+		if (strcmp(text, name) == 0) {
+			*index = (int64_t)i;
+			return 0;
+		}
+	}
+	return 0;
+}
+
+/* name's value in a values array whose keys are type's ht_cached_keys. */
+static int values_get(struct pc_py *py, uint64_t type, uint64_t values, const char *name,
+		      uint64_t *value)
+{
+	uint64_t keys;
+	int64_t i;
+
+	if (py_field(py, type, LF_HEAPTYPE_CACHED_KEYS, &keys) < 0)
+		return -1;
+	if (!keys)
+		return pc_fail(PC_EFORMAT, 0, "type at %#llx shares no keys with its instances",
+			       (unsigned long long)type);
+	if (shared_key_index(py, keys, name, &i) < 0)
+		return -1;
+	if (i < 0)
+		return 0;
+	if (LAYOUT_HAS(&py->L, LF_DICTVALUES_VALUES))     /* 3.13: a small header first */
+		values += OFF(py, LF_DICTVALUES_VALUES);
+	return py_u64(py, values + 8 * (uint64_t)i, value);   /* NULL: deleted */
+}
+
+static int dict_get(struct pc_py *py, uint64_t dict, const char *name, uint64_t *value)
+{
+	return dict ? py_dict_get_str(py, dict, name, value) : 0;
+}
+
+/* A managed dict (Py_TPFLAGS_MANAGED_DICT).  The pre-header sits right
+ * before the GC header, last word first: [values | weakrefs][dict][GC][obj]. */
+static int managed_get(struct pc_py *py, uint64_t obj, uint64_t type, uint64_t flags,
+		       const char *name, uint64_t *value)
+{
+	uint64_t dict_slot = obj - py->gc_head - 8, word;
+
+	if (py->L.inline_values) {
+		/* values inline after the object header, used while marked valid;
+		 * else (or when the type has none) the dict pointer */
+		int64_t inl = py->L.konst[LC_TPFLAGS_INLINE_VALUES];
+		uint64_t values = obj + (uint64_t)py->L.size[LS_OBJECT];
+		uint8_t valid = 0;
+		if (inl != LAYOUT_ABSENT && (flags & (uint64_t)inl) &&
+		    read_u8(py, values + OFF(py, LF_DICTVALUES_VALID), &valid) < 0)
+			return -1;
+		if (valid)
+			return values_get(py, type, values, name, value);
+		return py_u64(py, dict_slot, &word) < 0 ? -1 : dict_get(py, word, name, value);
+	}
+	if (py->L.managed_dict_tagged) {
+		/* one word: a dict pointer, or the values pointer minus one */
+		if (py_u64(py, dict_slot, &word) < 0)
+			return -1;
+		if (word & 1)
+			return values_get(py, type, word + 1, name, value);
+		return dict_get(py, word, name, value);
+	}
+	/* values pointer in the word before the dict; set while no dict exists */
+	if (py_u64(py, dict_slot - 8, &word) < 0)
+		return -1;
+	if (word)
+		return values_get(py, type, word, name, value);
+	return py_u64(py, dict_slot, &word) < 0 ? -1 : dict_get(py, word, name, value);
+}
+
+/* tp_dictoffset: positive from the start; negative from the end of the
+ * variable-size object, round_up(basicsize + |ob_size| * itemsize, 8). */
+static int offset_get(struct pc_py *py, uint64_t obj, uint64_t type, const char *name,
+		      uint64_t *value)
+{
+	uint64_t off, basic, item, size = 0, dict;
+	int64_t at;
+
+	if (py_field(py, type, LF_TYPE_DICTOFFSET, &off) < 0)
+		return -1;
+	at = (int64_t)off;
+	if (at == 0)
+		return 0;                              /* no __dict__ (__slots__) */
+	if (at < 0) {
+		if (py_field(py, type, LF_TYPE_BASICSIZE, &basic) < 0 ||
+		    py_field(py, type, LF_TYPE_ITEMSIZE, &item) < 0 ||
+		    (item && py_field(py, obj, LF_VAROBJECT_SIZE, &size) < 0))
+			return -1;
+		if ((int64_t)size < 0)
+			size = -size;
+		at += (int64_t)((basic + size * item + 7) & ~7ull);
+		if (at < 0)
+			return pc_fail(PC_EFORMAT, 0, "type at %#llx has an impossible tp_dictoffset",
+				       (unsigned long long)type);
+	}
+	if (py_u64(py, obj + (uint64_t)at, &dict) < 0)
+		return -1;
+	return dict_get(py, dict, name, value);
+}
+
+int py_instance_dict_get(struct pc_py *py, uint64_t obj, const char *name, uint64_t *value)
+{
+	int64_t managed = py->L.konst[LC_TPFLAGS_MANAGED_DICT];
+	uint64_t type, flags;
+
+	*value = 0;
+	if (py_type_of(py, obj, &type) < 0 || py_field(py, type, LF_TYPE_FLAGS, &flags) < 0)
+		return -1;
+	if (managed != LAYOUT_ABSENT && py->L.has_preheader && (flags & (uint64_t)managed))
+		return managed_get(py, obj, type, flags, name, value);
+	return offset_get(py, obj, type, name, value);
+}

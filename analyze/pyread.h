@@ -1,0 +1,94 @@
+/* pyread.h — a Python process in a core, read as CPython objects.
+ *
+ * struct pc_py ties together the memory image, the runtime and its layout,
+ * and the addresses of the built-in types pycore recognises objects by.
+ * The readers below are what the heap walk and the thread stacks share:
+ * typed reads of fields, str and int values, dict iteration.  Each returns
+ * 0 or -1 with the error recorded (PC_EFORMAT naming the address when the
+ * core does not hold it).
+ */
+#ifndef PYCORE_PYREAD_H
+#define PYCORE_PYREAD_H
+
+#include "image.h"
+#include "layout.h"
+#include "runtime.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Static type objects pycore needs to know by address. */
+#define PY_KNOWN_TYPES(X) \
+	X(PT_TYPE,       "PyType_Type") \
+	X(PT_OBJECT,     "PyBaseObject_Type") \
+	X(PT_STR,        "PyUnicode_Type") \
+	X(PT_INT,        "PyLong_Type") \
+	X(PT_BOOL,       "PyBool_Type") \
+	X(PT_FLOAT,      "PyFloat_Type") \
+	X(PT_BYTES,      "PyBytes_Type") \
+	X(PT_BYTEARRAY,  "PyByteArray_Type") \
+	X(PT_TUPLE,      "PyTuple_Type") \
+	X(PT_LIST,       "PyList_Type") \
+	X(PT_DICT,       "PyDict_Type") \
+	X(PT_SET,        "PySet_Type") \
+	X(PT_FROZENSET,  "PyFrozenSet_Type") \
+	X(PT_MODULE,     "PyModule_Type") \
+	X(PT_FUNCTION,   "PyFunction_Type") \
+	X(PT_CODE,       "PyCode_Type") \
+	X(PT_FRAME,      "PyFrame_Type") \
+	X(PT_GEN,        "PyGen_Type") \
+	X(PT_CORO,       "PyCoro_Type") \
+	X(PT_ASYNC_GEN,  "PyAsyncGen_Type")
+
+#define PY_ENUM_ID(id, ...) id,
+enum py_known_type { PY_KNOWN_TYPES(PY_ENUM_ID) PT_COUNT };
+#undef PY_ENUM_ID
+
+struct pc_py {
+	struct pc_image *img;
+	struct pc_runtime rt;
+	struct pc_layout L;
+	uint64_t known[PT_COUNT];    /* 0 when a binary does not say */
+	uint64_t main_interp;        /* the main PyInterpreterState */
+	uint32_t gc_head;            /* sizeof(PyGC_Head) */
+};
+
+/* Find the runtime, its layout, the known types and the main interpreter.
+ * Returns 0 or -1 (not a Python process, unsupported version, …). */
+int py_open(struct pc_py *py, struct pc_image *img);
+
+/* Raw memory, the core first, then the binaries' read-only data. */
+int py_read(struct pc_py *py, uint64_t addr, void *buf, size_t len);
+
+/* A pointer straight into the core (no copy), or NULL when it does not
+ * hold [addr, addr+len) — e.g. .rodata, which only the binaries have. */
+static inline const void *py_ptr(struct pc_py *py, uint64_t addr, size_t len)
+{
+	return core_ptr(py->img->core, addr, len);
+}
+
+int py_u64(struct pc_py *py, uint64_t addr, uint64_t *out);
+
+/* The 8-byte field id of the object at obj (pointer, Py_ssize_t, …). */
+int py_field(struct pc_py *py, uint64_t obj, enum layout_field_id id, uint64_t *out);
+
+/* A str object's text as UTF-8, NUL-terminated, cut at cap-1 bytes (a cut
+ * is not an error).  Fails when obj is not a str. */
+int py_str(struct pc_py *py, uint64_t obj, char *buf, size_t cap);
+
+/* An int object's value; fails when obj is not an int or does not fit. */
+int py_int(struct pc_py *py, uint64_t obj, int64_t *out);
+
+/* Call fn for each live (key, value) of a dict; fn returns non-zero to
+ * stop, which py_dict_foreach returns.  -1 on a read error. */
+typedef int (*py_dict_fn)(struct pc_py *py, uint64_t key, uint64_t value, void *arg);
+int py_dict_foreach(struct pc_py *py, uint64_t dict, py_dict_fn fn, void *arg);
+
+/* The value of a str key in a dict; 0 and *value = 0 when absent. */
+int py_dict_get_str(struct pc_py *py, uint64_t dict, const char *key, uint64_t *value);
+
+/* Py_TYPE(obj). */
+int py_type_of(struct pc_py *py, uint64_t obj, uint64_t *type);
+
+#endif

@@ -1,0 +1,36 @@
+/* report.h — what pycore-report found in a core, ready to render.
+ *
+ * The analysis (analyze/) fills it once; renderers only read it, so the
+ * text table and the JSON document always say the same thing.
+ */
+#ifndef PYCORE_REPORT_H
+#define PYCORE_REPORT_H
+
+#include "../analyze/census.h"
+#include "../analyze/pystack.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+struct report {
+	const char *core_path;
+	char version[32];            /* "3.11.7" */
+	const char *executable;      /* as the process saw it */
+	const char *library;         /* libpython, or NULL for a static build */
+	const char *layout_source;   /* "dwarf", "builtin", … */
+	pid_t pid;
+	size_t nthreads_core;        /* threads in the core (LWPs) */
+	struct census census;
+	struct pc_thread_stack *threads;   /* Python thread states */
+	size_t nthreads;
+};
+
+struct render_options {
+	size_t limit;                /* rows per table in text; JSON is complete */
+};
+
+int render_text(FILE *out, const struct report *r, const struct render_options *opt);
+int render_json(FILE *out, const struct report *r);
+
+#endif
