@@ -44,7 +44,8 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-bin/pycore-capture: $(call obj,gcore/capture_main.c $(CAPTURE_SRC) $(COMMON_SRC))
+# The capture runs the analysis on the live process for its python note.
+bin/pycore-capture: $(call obj,gcore/capture_main.c $(CAPTURE_SRC) $(ANALYZE_SRC) $(COMMON_SRC))
 	@mkdir -p bin
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 

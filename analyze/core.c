@@ -31,6 +31,7 @@ struct note_ref {
 
 struct pc_core {
 	int fd;
+	const struct pc_core_source *live;   /* a running process, or NULL: a file */
 	struct lz4pack *pack;        /* the LZ4 container, or NULL: a plain file */
 	uint64_t size;               /* bytes of core (decompressed) */
 	struct segment *segs;        /* PT_LOADs, by address */
@@ -63,6 +64,13 @@ static int store_read(struct pc_core *c, void *buf, size_t len, uint64_t off)
 	if (off > c->size || len > c->size - off)
 		return pc_fail(PC_EFORMAT, 0, "core is truncated: %zu bytes at offset %llu "
 			       "are past its end", len, (unsigned long long)off);
+	if (c->live) {                /* offsets are addresses */
+		ssize_t n = c->live->read(c->live->arg, off, buf, len);
+		if (n < 0 || (size_t)n != len)
+			return pc_fail(PC_EFORMAT, 0, "cannot read %zu bytes at %#llx of the process",
+				       len, (unsigned long long)off);
+		return 0;
+	}
 	while (done < len) {
 		ssize_t n = c->pack ? lz4pack_pread(c->pack, (char *)buf + done, len - done, off + done)
 				    : pread(c->fd, (char *)buf + done, len - done, (off_t)(off + done));
@@ -181,7 +189,8 @@ static int read_headers(struct pc_core *c)
 				goto out;
 			}
 			c->segs[c->nsegs++] = (struct segment){ ph[i].p_vaddr, ph[i].p_memsz,
-								ph[i].p_filesz, ph[i].p_offset };
+								ph[i].p_filesz, ph[i].p_offset,
+								ph[i].p_flags };
 			if (ph[i].p_offset > c->size)
 				c->missing += ph[i].p_filesz;
 			else if (ph[i].p_filesz > c->size - ph[i].p_offset)
@@ -300,6 +309,38 @@ fail:
 	return NULL;
 }
 
+struct pc_core *core_open_live(const struct pc_core_source *src,
+			       const struct pc_core_segment *segs, size_t nsegs,
+			       const struct pc_core_file *files, size_t nfiles)
+{
+	struct pc_core *c = calloc(1, sizeof *c);
+
+	if (!c) {
+		pc_fail(PC_EINTERNAL, ENOMEM, "describing the process");
+		return NULL;
+	}
+	c->fd = c->view_fd = -1;
+	if (!(c->segs = calloc(nsegs ? nsegs : 1, sizeof *c->segs)) ||
+	    !(c->files = calloc(nfiles ? nfiles : 1, sizeof *c->files))) {
+		pc_fail(PC_EINTERNAL, ENOMEM, "describing the process");
+		core_close(c);
+		return NULL;
+	}
+	c->live = src;
+	c->size = UINT64_MAX;
+	c->view_failed = true;
+	for (size_t i = 0; i < nsegs; i++) {
+		c->segs[i] = segs[i];
+		c->segs[i].offset = segs[i].vaddr;   /* the store is the address space */
+		c->segs[i].filesz = segs[i].memsz;
+	}
+	c->nsegs = nsegs;
+	qsort(c->segs, c->nsegs, sizeof *c->segs, by_vaddr);
+	memcpy(c->files, files, nfiles * sizeof *files);
+	c->nfiles = nfiles;
+	return c;
+}
+
 void core_close(struct pc_core *c)
 {
 	if (!c)
@@ -385,7 +426,7 @@ const void *core_ptr(struct pc_core *c, uint64_t addr, size_t len)
 	if (!s || len == 0 || (in = addr - s->vaddr) > s->filesz || len > s->filesz - in ||
 	    s->offset + in > c->size || len > c->size - (s->offset + in))
 		return NULL;
-	if (!c->view && !c->view_failed) {
+	if (!c->view && !c->view_failed && !c->live) {
 		c->view = map_view(c);
 		c->view_failed = !c->view;
 	}

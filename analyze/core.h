@@ -16,6 +16,7 @@
 #include <sys/user.h>
 
 struct pc_core;
+struct pc_core_segment;
 
 struct pc_core_thread {
 	pid_t tid;
@@ -31,6 +32,21 @@ struct pc_core_file {            /* an NT_FILE entry */
  * core (or is damaged beyond use), PC_EINTERNAL/errno for I/O. */
 struct pc_core *core_open(const char *path);
 void core_close(struct pc_core *c);
+
+/* A running process seen as a core, so the same analysis can run before a
+ * capture (pycore-capture records the runtime's facts in its note that
+ * way).  read returns the bytes copied, short or -1 on failure. */
+struct pc_core_source {
+	ssize_t (*read)(void *arg, uint64_t addr, void *buf, size_t len);
+	void *arg;
+};
+
+/* Segments are the readable mappings (offset and filesz are ignored),
+ * files the file-backed ones with their paths; both are copied, paths are
+ * borrowed.  The source must outlive the core.  NULL on ENOMEM. */
+struct pc_core *core_open_live(const struct pc_core_source *src,
+			       const struct pc_core_segment *segs, size_t nsegs,
+			       const struct pc_core_file *files, size_t nfiles);
 
 /* Copy up to len bytes of the process's memory at addr.  Returns how many
  * consecutive bytes the core holds from addr on (0 when addr is not in a
@@ -49,6 +65,7 @@ int core_read_all(struct pc_core *c, uint64_t addr, void *buf, size_t len);
 
 struct pc_core_segment {         /* a PT_LOAD */
 	uint64_t vaddr, memsz, filesz, offset;
+	uint32_t flags;              /* PF_R | PF_W | PF_X */
 };
 size_t core_segment_count(const struct pc_core *c);
 const struct pc_core_segment *core_segment(const struct pc_core *c, size_t i);

@@ -10,6 +10,7 @@
 
 #include "dwarfinfo.h"
 #include "image.h"
+#include "pyfacts.h"
 #include "layouts/layouts.h"
 #include "runtime.h"
 #include "../common/error.h"
@@ -452,8 +453,8 @@ int layout_resolve(struct pc_image *img, const struct pc_runtime *rt, struct pc_
 		for (int i = 0; i < LC_COUNT; i++)
 			if (out->konst[i] == LAYOUT_ABSENT)
 				out->konst[i] = table.konst[i];
-	} else {
-		*out = table;
+	} else if (pyfacts_layout(&img->facts, rt->hexversion, out) < 0) {
+		*out = table;            /* no DWARF, no note: the generated table */
 	}
 	out->hexversion = rt->hexversion;
 	if (debug_offsets_overlay(img, rt, out) < 0)

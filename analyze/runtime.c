@@ -168,6 +168,11 @@ int runtime_find(struct pc_image *img, struct pc_runtime *rt)
 		return 0;
 	}
 	rt->binary = module_at(img, rt->addr);
+	if ((!rt->binary || !rt->binary->found) && img->facts.present && img->facts.hexversion) {
+		rt->hexversion = img->facts.hexversion;   /* binary gone: the capture knew */
+		rt->version_exact = img->facts.version_exact;
+		return 0;
+	}
 	if (image_symbol(img, "Py_Version", &at) == 0 && image_read(img, at, &v, 4) == 0 &&
 	    v >> 24 == 3) {
 		rt->hexversion = v;

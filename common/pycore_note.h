@@ -29,6 +29,11 @@
  */
 #define PYCORE_NT_MODULES 0x50590002u
 
+/* The Python runtime's facts, resolved from the live process before it was
+ * stopped, so the core can be read without its binaries: a text note,
+ * format in analyze/pyfacts.h and docs/pycore-note.md. */
+#define PYCORE_NT_PYTHON  0x50590003u
+
 #define PYCORE_CAPTURE_VERSION 1
 #define PYCORE_MODE_STOPPED  0   /* threads held stopped for the whole dump */
 #define PYCORE_MODE_SNAPSHOT 1   /* dumped from a copy-on-write fork */

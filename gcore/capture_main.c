@@ -11,6 +11,7 @@
 #include "corenotes.h"
 #include "corewriter.h"
 #include "outfile.h"
+#include "pyfacts_live.h"
 #include "sink.h"
 #include "target.h"
 
@@ -197,6 +198,18 @@ static void print_summary(const struct options *o, const struct pc_target *t,
 		(double)r->stored / 1e6, r->total_s, r->pause_s);
 }
 
+/* What the report needs to read the core without the binaries, resolved
+ * while the target still runs.  Not Python, or not a Python pycore knows:
+ * the core is written all the same, without the note. */
+static int note_python_facts(struct pc_target *t)
+{
+	if (pyfacts_live(t->pid, &t->python_facts, &t->python_facts_len) < 0) {
+		t->python_facts = NULL;
+		pc_clear_error();
+	}
+	return interrupted ? pc_fail(PC_EINTR, 0, "interrupted by signal %d", interrupted) : 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o;
@@ -216,7 +229,8 @@ int main(int argc, char **argv)
 		default_output(&o, path, sizeof path);
 	catch_signals();
 	if (target_check(&t, o.pid) < 0 || outfile_open(&out, path, o.force) < 0 ||
-	    capture(&o, &t, &out, &res) < 0 || outfile_commit(&out) < 0) {
+	    note_python_facts(&t) < 0 || capture(&o, &t, &out, &res) < 0 ||
+	    outfile_commit(&out) < 0) {
 		fprintf(stderr, "pycore-capture: %s\n", pc_errmsg());
 		outfile_discard(&out);
 		target_free(&t);

@@ -217,6 +217,9 @@ static int add_pycore_notes(struct pc_notes *out, const struct pc_target *t,
 		rc = build_pycore_modules(&mods, t->modules, t->nmodules);
 	if (rc == 0)
 		rc = notes_add(out, PYCORE_NOTE_NAME, PYCORE_NT_MODULES, mods.data, mods.len);
+	if (rc == 0 && t->python_facts)
+		rc = notes_add(out, PYCORE_NOTE_NAME, PYCORE_NT_PYTHON, t->python_facts,
+			       t->python_facts_len);
 	bytes_free(&cap);
 	bytes_free(&mods);
 	return rc;

@@ -175,4 +175,5 @@ void target_free(struct pc_target *t)
 	free(t->cmdline);
 	free(t->exe);
 	free(t->auxv);
+	free(t->python_facts);
 }

@@ -41,6 +41,9 @@ struct pc_target {
 	size_t nmodules;
 
 	struct pc_memreader mem;
+
+	char *python_facts;      /* the PYCORE python note's text, or NULL */
+	size_t python_facts_len;
 };
 
 /* Check that pid names a live, non-zombie process (not one of its threads,
