@@ -4,6 +4,7 @@
 #include "../common/error.h"
 #include "../common/lz4pack.h"
 #include "lz4pack.h"
+#include "lz4stream.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -54,6 +55,7 @@ struct pc_core {
 	int view_fd;
 	uint8_t *view_filled;        /* LZ4: one flag per container block */
 	bool view_failed;            /* no memory or no temporary file: use reads */
+	bool decompressed;           /* an LZ4 stream without index, now a temporary file */
 };
 
 /* Read exactly len bytes of the core file (decompressed) at off. */
@@ -97,7 +99,17 @@ static int open_store(struct pc_core *c, const char *path)
 	if (!S_ISREG(st.st_mode))
 		return pc_fail(PC_EFORMAT, 0, "%s is not a regular file", path);
 	c->size = (uint64_t)st.st_size;
-	if (lz4pack_is_lz4(c->fd)) {
+	if (lz4pack_is_lz4(c->fd) && !lz4stream_has_index(c->fd)) {
+		int plain = lz4stream_to_temp(c->fd);
+		if (plain < 0)
+			return pc_wrap("%s", path);
+		close(c->fd);
+		c->fd = plain;
+		c->decompressed = true;
+		if (fstat(c->fd, &st) < 0)
+			return pc_fail(PC_EINTERNAL, errno, "%s", path);
+		c->size = (uint64_t)st.st_size;
+	} else if (lz4pack_is_lz4(c->fd)) {
 		c->pack = lz4pack_open(c->fd);
 		if (!c->pack)
 			return pc_wrap("%s", path);
@@ -526,6 +538,11 @@ const void *core_note(const struct pc_core *c, const char *owner, uint32_t type,
 			return c->refs[i].desc;
 		}
 	return NULL;
+}
+
+bool core_was_decompressed(const struct pc_core *c)
+{
+	return c->decompressed;
 }
 
 uint64_t core_missing_bytes(const struct pc_core *c)

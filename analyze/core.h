@@ -79,6 +79,10 @@ const struct pc_core_file *core_file(const struct pc_core *c, size_t i);
 const void *core_note(const struct pc_core *c, const char *owner, uint32_t type,
 		      size_t *len);
 
+/* Was it an LZ4 stream without pycore's index (as the lz4 tool writes),
+ * decompressed into a temporary file to be read? */
+bool core_was_decompressed(const struct pc_core *c);
+
 /* Bytes the program headers promise but the file lacks (a truncated core),
  * 0 for a whole one. */
 uint64_t core_missing_bytes(const struct pc_core *c);

@@ -127,6 +127,9 @@ static int analyse(const struct options *o, struct pc_image *img, struct pc_py *
 	r->core_path = o->core;
 	if (image_open(img, o->core, &o->search) < 0)
 		return -1;
+	if (core_was_decompressed(img->core))
+		fprintf(stderr, "pycore-report: note: %s is an LZ4 stream without pycore's "
+			"index: it was decompressed into a temporary file first\n", o->core);
 	if (py_open(py, img) < 0)
 		return pc_wrap("%s", o->core);
 	describe_python(r, py);
