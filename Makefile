@@ -3,7 +3,8 @@
 #   make            build bin/pycore-capture, bin/pycore-report, bin/pycore-diff
 #   make demo       install build packages if missing, capture a leaking demo
 #   make test       install build/test packages if missing, run the whole suite
-#   make bench      capture benchmarks against gdb's gcore
+#   make bench      capture benchmarks against gdb's gcore, then pycore-report
+#                   on a core of ~10 million objects against an in-process census
 #   make layouts    regenerate the built-in layout tables (analyze/layouts/)
 #   make install    PREFIX=/usr/local DESTDIR= : binaries and man pages
 #   make clean
@@ -95,7 +96,7 @@ test: deps
 
 bench: deps
 	@$(MAKE) --no-print-directory all
-	@bench/capture-bench
+	@bench/capture-bench; c=$$?; bench/report-bench; r=$$?; [ $$c -eq 0 ] && [ $$r -eq 0 ]
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1

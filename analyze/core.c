@@ -55,6 +55,7 @@ struct pc_core {
 	int view_fd;
 	uint8_t *view_filled;        /* LZ4: one flag per container block */
 	bool view_failed;            /* no memory or no temporary file: use reads */
+	const struct segment *last_hit;   /* find_segment's cache */
 	bool decompressed;           /* an LZ4 stream without index, now a temporary file */
 };
 
@@ -377,6 +378,11 @@ void core_close(struct pc_core *c)
 static const struct segment *find_segment(const struct pc_core *c, uint64_t addr)
 {
 	size_t lo = 0, hi = c->nsegs;
+	const struct segment *last = c->last_hit;
+
+	/* Heap walks read near where they read last. */
+	if (last && addr - last->vaddr < last->memsz)
+		return last;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -386,7 +392,7 @@ static const struct segment *find_segment(const struct pc_core *c, uint64_t addr
 		else if (addr - s->vaddr >= s->memsz)
 			lo = mid + 1;
 		else
-			return s;
+			return ((struct pc_core *)c)->last_hit = s;
 	}
 	return NULL;
 }

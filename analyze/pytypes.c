@@ -15,11 +15,14 @@
 
 struct slot {
 	uint64_t addr;               /* 0: empty */
-	int32_t index;               /* -1: addr is not a type */
+	int32_t index;               /* into v */
 };
+
+#define MISS_SLOTS (1u << 16)      /* direct-mapped: bounded, however much garbage */
 
 struct pc_types {
 	struct pc_py *py;
+	uint64_t *misses;            /* recent addresses that are not types */
 	struct slot *slots;
 	size_t nslots, used;         /* nslots is a power of two */
 	struct py_type **v;
@@ -30,7 +33,10 @@ struct pc_types *types_new(struct pc_py *py)
 {
 	struct pc_types *t = calloc(1, sizeof *t);
 
-	if (!t || !(t->slots = calloc(t->nslots = 1024, sizeof *t->slots))) {
+	if (!t || !(t->slots = calloc(t->nslots = 1024, sizeof *t->slots)) ||
+	    !(t->misses = calloc(MISS_SLOTS, sizeof *t->misses))) {
+		if (t)
+			free(t->slots);
 		free(t);
 		pc_fail(PC_EINTERNAL, 0, "out of memory for the type table");
 		return NULL;
@@ -49,6 +55,7 @@ void types_free(struct pc_types *t)
 	}
 	free(t->v);
 	free(t->slots);
+	free(t->misses);
 	free(t);
 }
 
@@ -203,14 +210,19 @@ static const struct py_type *classify(struct pc_types *t, uint64_t addr, int dep
 	struct slot *s;
 	struct py_type *type, **grown;
 
-	if (!addr || (addr & 7))
+	uint64_t *miss = &t->misses[hash_addr(addr) & (MISS_SLOTS - 1)];
+
+	if (!addr || (addr & 7) || *miss == addr)
 		return NULL;
 	s = find_slot(t->slots, t->nslots, addr);
 	if (s->addr)
-		return s->index < 0 ? NULL : t->v[s->index];
+		return t->v[s->index];
 	type = read_type(t, addr, depth);
 	if (!type) {
-		remember(t, addr, -1);
+		/* Most candidates are not objects at all: remember few of the
+		 * values that were not types, or the table would grow with
+		 * every hash and pointer in the heap. */
+		*miss = addr;
 		return NULL;
 	}
 	if (t->n == t->cap) {
