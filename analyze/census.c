@@ -256,7 +256,8 @@ static int build_rows(struct tally *t, struct census *c)
 	return 0;
 }
 
-int census_take(struct pc_py *py, struct census *c)
+int census_take(struct pc_py *py, struct census *c, heap_progress_fn progress,
+		void *progress_arg)
 {
 	struct tally t = { .py = py };
 	int rc = -1;
@@ -264,7 +265,7 @@ int census_take(struct pc_py *py, struct census *c)
 	memset(c, 0, sizeof *c);
 	if (!(t.types = types_new(py)) || grow_rows(&t, 0) < 0)
 		goto out;
-	rc = heap_walk(py, t.types, count_object, &t, &c->heap);
+	rc = heap_walk(py, t.types, count_object, &t, &c->heap, progress, progress_arg);
 	if (rc == 0)
 		rc = own_static_type_dicts(&t);
 	if (rc == 0)

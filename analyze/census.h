@@ -25,8 +25,10 @@ struct census {
 	struct heap_stats heap;
 };
 
-/* Walk the heap and count it.  Returns 0 or -1 with the error. */
-int census_take(struct pc_py *py, struct census *out);
+/* Walk the heap and count it (progress may be NULL: see heap_walk).
+ * Returns 0 or -1 with the error. */
+int census_take(struct pc_py *py, struct census *out, heap_progress_fn progress,
+		void *progress_arg);
 void census_free(struct census *c);
 
 #endif

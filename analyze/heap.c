@@ -19,7 +19,12 @@ struct walk {
 	void *arg;
 	struct heap_stats *st;
 	struct heap_regions covered;
+	heap_progress_fn progress;
+	void *progress_arg;
+	uint64_t judged, total;      /* bytes, for progress */
 };
+
+#define PROGRESS_EVERY (16u << 20)
 
 int heap_regions_add(struct heap_regions *r, uint64_t start, uint64_t end)
 {
@@ -150,6 +155,8 @@ static int judge_block(void *arg, uint64_t addr, const uint8_t *mem, size_t len)
 
 	if (hook)
 		w->st->debug_hooks = 1;
+	if (w->progress && (w->judged += len) % PROGRESS_EVERY < len)
+		w->progress(w->progress_arg, w->judged < w->total ? w->judged : w->total, w->total);
 	for (size_t i = 0; i < 3; i++) {
 		size_t k = offsets[i] + hook;
 		const struct py_type *t;
@@ -202,11 +209,26 @@ static int refuse_mimalloc(struct pc_py *py)
 				  "whose heap pycore cannot walk yet") : 0;
 }
 
-int heap_walk(struct pc_py *py, struct pc_types *types, heap_object_fn fn, void *arg,
-	      struct heap_stats *stats)
+static uint64_t anonymous_bytes(struct pc_py *py)
 {
-	struct walk w = { py, types, fn, arg, stats, { 0 } };
+	uint64_t sum = 0;
+
+	for (size_t i = 0; i < core_segment_count(py->img->core); i++) {
+		const struct pc_core_segment *g = core_segment(py->img->core, i);
+		if (heap_segment_is_anonymous(py, g))
+			sum += g->filesz;
+	}
+	return sum;
+}
+
+int heap_walk(struct pc_py *py, struct pc_types *types, heap_object_fn fn, void *arg,
+	      struct heap_stats *stats, heap_progress_fn progress, void *progress_arg)
+{
+	struct walk w = { py, types, fn, arg, stats, { 0 }, progress, progress_arg, 0, 0 };
 	int rc;
+
+	if (progress)
+		w.total = anonymous_bytes(py);
 
 	memset(stats, 0, sizeof *stats);
 	if ((rc = refuse_mimalloc(py)) != 0)
@@ -216,6 +238,8 @@ int heap_walk(struct pc_py *py, struct pc_types *types, heap_object_fn fn, void 
 		rc = heap_glibc_walk(py, &w.covered, judge_block, &w, stats);
 	if (rc == 0)
 		rc = heap_gc_walk(py, judge_gc_object, &w, stats);
+	if (rc == 0 && progress)
+		progress(progress_arg, w.total, w.total);
 	free(w.covered.v);
 	return rc;
 }

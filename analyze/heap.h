@@ -43,10 +43,15 @@ struct heap_stats {
 	int debug_hooks;                       /* PYTHONMALLOC=debug blocks seen */
 };
 
+/* How far the walk is, in bytes of allocations judged out of the bytes of
+ * anonymous memory in the core (an estimate: not all of it is heap). */
+typedef void (*heap_progress_fn)(void *arg, uint64_t done, uint64_t total);
+
 /* Walk the whole heap.  Returns 0, the callback's non-zero value, or -1
- * with the error (e.g. PYTHONMALLOC=mimalloc, which pycore cannot walk). */
+ * with the error (e.g. PYTHONMALLOC=mimalloc, which pycore cannot walk).
+ * progress may be NULL. */
 int heap_walk(struct pc_py *py, struct pc_types *types, heap_object_fn fn, void *arg,
-	      struct heap_stats *stats);
+	      struct heap_stats *stats, heap_progress_fn progress, void *progress_arg);
 
 /* --- internals shared by heap*.c ---------------------------------------- */
 

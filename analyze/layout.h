@@ -63,7 +63,18 @@
 	X(LS_OBMALLOC_STATE,    "_obmalloc_state") \
 	X(LS_ARENA_OBJECT,      "arena_object") \
 	X(LS_POOL_HEADER,       "pool_header") \
-	X(LS_DEBUG_OFFSETS,     "_Py_DebugOffsets")
+	X(LS_DEBUG_OFFSETS,     "_Py_DebugOffsets") \
+	/* standard-library C types with a __sizeof__ of their own \
+	 * (analyze/pysize_ext.c); private to their module's .c file */ \
+	X(LS_DEQUE,             "dequeobject") \
+	X(LS_DEQUE_BLOCK,       "BLOCK") \
+	X(LS_ODICT,             "PyODictObject|_odictobject") \
+	X(LS_ODICT_NODE,        "_ODictNode|_odictnode") \
+	X(LS_ARRAY,             "arrayobject") \
+	X(LS_BUFFERED,          "buffered") \
+	X(LS_BYTESIO,           "bytesio") \
+	X(LS_STRUCT,            "PyStructObject") \
+	X(LS_STRUCT_CODE,       "formatcode|_formatcode")
 
 /* offsetof(type, path). */
 #define LAYOUT_FIELDS(X) \
@@ -257,7 +268,22 @@
 	X(LF_DEBUG_UNICODE_STATE,   "_Py_DebugOffsets", "unicode_object.state") \
 	X(LF_DEBUG_UNICODE_LENGTH,  "_Py_DebugOffsets", "unicode_object.length") \
 	X(LF_DEBUG_ASCII_SIZE,      "_Py_DebugOffsets", "unicode_object.asciiobject_size") \
-	X(LF_DEBUG_GC_COLLECTING,   "_Py_DebugOffsets", "gc.collecting")
+	X(LF_DEBUG_GC_COLLECTING,   "_Py_DebugOffsets", "gc.collecting") \
+	/* standard-library C types with a __sizeof__ of their own \
+	 * (analyze/pysize_ext.c; "BLOCK" is the deque's block: "block" names \
+	 * two other types in libpython) */ \
+	X(LF_DEQUE_LEFTINDEX,       "dequeobject", "leftindex") \
+	X(LF_DEQUE_BLOCK_DATA,      "BLOCK", "data") \
+	X(LF_ODICT_FIRST,           "PyODictObject|_odictobject", "od_first") \
+	X(LF_ODICT_FAST_NODES_SIZE, "PyODictObject|_odictobject", "od_fast_nodes_size") \
+	X(LF_ARRAY_ALLOCATED,       "arrayobject", "allocated") \
+	X(LF_ARRAY_DESCR,           "arrayobject", "ob_descr") \
+	X(LF_ARRAYDESCR_ITEMSIZE,   "arraydescr", "itemsize") \
+	X(LF_BUFFERED_BUFFER,       "buffered", "buffer") \
+	X(LF_BUFFERED_BUFFER_SIZE,  "buffered", "buffer_size") \
+	X(LF_BYTESIO_BUF,           "bytesio", "buf") \
+	X(LF_STRUCT_CODES,          "PyStructObject", "s_codes") \
+	X(LF_STRUCT_CODE_FMTDEF,    "formatcode|_formatcode", "fmtdef")
 
 /* Constants (macros in the headers), by name. */
 #define LAYOUT_CONSTS(X) \

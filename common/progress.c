@@ -15,6 +15,7 @@ double pc_now(void)
 void progress_init(struct pc_progress *p, const char *label, bool want)
 {
 	p->label = label;
+	p->delay = 0;
 	p->enabled = want && isatty(STDERR_FILENO);
 	p->drawn = false;
 	p->started = pc_now();
@@ -28,7 +29,7 @@ void progress_update(struct pc_progress *p, uint64_t done, uint64_t total)
 	if (!p->enabled)
 		return;
 	now = pc_now();
-	if (now - p->last_draw < 0.2 && done < total)
+	if ((now - p->last_draw < 0.2 && done < total) || now - p->started < p->delay)
 		return;
 	p->last_draw = now;
 	secs = now - p->started;

@@ -8,6 +8,7 @@
 
 struct pc_progress {
 	const char *label;
+	double delay;                /* seconds of silence before the first draw */
 	bool enabled;
 	bool drawn;
 	double started, last_draw;

@@ -9,6 +9,7 @@
 #include "../analyze/image.h"
 #include "../analyze/pystack.h"
 #include "../common/error.h"
+#include "../common/progress.h"
 #include "report.h"
 
 #include <elf.h>
@@ -22,6 +23,7 @@
 #define PYCORE_VERSION "0.1.0"
 #endif
 #define DEFAULT_LIMIT 20
+#define PROGRESS_DELAY 1.0           /* seconds: quick reports stay quiet */
 
 struct options {
 	const char *core;
@@ -120,9 +122,17 @@ static void describe_python(struct report *r, const struct pc_py *py)
 	r->nthreads_core = core_thread_count(py->img->core);
 }
 
+static void show_progress(void *arg, uint64_t done, uint64_t total)
+{
+	progress_update(arg, done, total);
+}
+
 static int analyse(const struct options *o, struct pc_image *img, struct pc_py *py,
 		   struct report *r)
 {
+	struct pc_progress prog;
+	int rc;
+
 	memset(r, 0, sizeof *r);
 	r->core_path = o->core;
 	if (image_open(img, o->core, &o->search) < 0)
@@ -133,7 +143,11 @@ static int analyse(const struct options *o, struct pc_image *img, struct pc_py *
 	if (py_open(py, img) < 0)
 		return pc_wrap("%s", o->core);
 	describe_python(r, py);
-	if (census_take(py, &r->census) < 0)
+	progress_init(&prog, "pycore-report: walking the heap", true);
+	prog.delay = PROGRESS_DELAY;
+	rc = census_take(py, &r->census, show_progress, &prog);
+	progress_clear(&prog);
+	if (rc < 0)
 		return pc_wrap("%s: walking the heap", o->core);
 	if (pystack_threads(py, &r->threads, &r->nthreads) < 0)
 		return pc_wrap("%s: reading thread stacks", o->core);

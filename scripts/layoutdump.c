@@ -7,11 +7,13 @@
  *                                      "NAME VALUE" lines (fields also NAME.size,
  *                                      NAME.alt); absent ones are left out
  *   layoutdump builtin HEXVERSION      likewise, the built-in table of the series
- *   layoutdump table PROBE HEADERS [LIBPYTHON]
+ *   layoutdump table PROBE HEADERS [LIBPYTHON [MODULE.so ...]]
  *                                      analyze/layouts/layout_3_X.c, from a probe
  *                                      compiled against HEADERS; types the headers
  *                                      do not define (private to a .c file) come
- *                                      from LIBPYTHON's DWARF, each one marked
+ *                                      from LIBPYTHON's DWARF, then from the DWARF
+ *                                      of extension modules built as shared
+ *                                      objects (lib-dynload/array…so), each one marked
  */
 #include "../analyze/dwarfinfo.h"
 #include "../analyze/layout.h"
@@ -116,20 +118,33 @@ static const char *type_file(struct pc_dwarf *lib, const char *types)
 	for (const char *top = strstr(f, "/Python-"); top; top = strstr(top + 1, "/Python-"))
 		if ((p = strchr(top + 1, '/')))
 			f = p + 1;
+	while (strncmp(f, "./", 2) == 0)
+		f += 2;
 	return f;
 }
 
+/* Where private types come from: libpython, then extension modules built
+ * as shared objects (their DWARF is no whole layout: only their own
+ * types are taken from it). */
+#define MAX_LIBS 16
+
 struct table_src {
-	struct pc_layout probe, lib;
-	struct pc_dwarf *probe_dw, *lib_dw;   /* lib_dw may be NULL */
-	const char *lib_name;
+	struct pc_layout probe, lib[MAX_LIBS];
+	struct pc_dwarf *probe_dw, *lib_dw[MAX_LIBS];
+	const char *lib_name[MAX_LIBS];
+	int nlibs;
 };
 
-/* A private type's note: where the value came from instead. */
-static void fallback_note(const struct table_src *s, const char *types)
+static const char *base_name(const char *path)
 {
-	printf("\t/* %s DWARF: %s, not in the installed headers */", s->lib_name,
-	       type_file(s->lib_dw, types));
+	return strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+}
+
+/* A private type's note: where the value came from instead. */
+static void fallback_note(const struct table_src *s, int lib, const char *types)
+{
+	printf("\t/* %s DWARF: %s, not in the installed headers */", s->lib_name[lib],
+	       type_file(s->lib_dw[lib], types));
 }
 
 static void print_sizes(const struct table_src *s)
@@ -138,11 +153,15 @@ static void print_sizes(const struct table_src *s)
 	for (int i = 0; i < LS_COUNT; i++) {
 		if (s->probe.size[i] != LAYOUT_ABSENT) {
 			printf("\t{ %s, %lld },\n", layout_size_name(i), (long long)s->probe.size[i]);
-		} else if (s->lib_dw && s->lib.size[i] != LAYOUT_ABSENT) {
-			printf("\t{ %s, %lld },", layout_size_name(i), (long long)s->lib.size[i]);
-			fallback_note(s, size_types[i]);
-			printf("\n");
+			continue;
 		}
+		for (int k = 0; k < s->nlibs; k++)
+			if (s->lib[k].size[i] != LAYOUT_ABSENT) {
+				printf("\t{ %s, %lld },", layout_size_name(i), (long long)s->lib[k].size[i]);
+				fallback_note(s, k, size_types[i]);
+				printf("\n");
+				break;
+			}
 	}
 	printf("};\n\n");
 }
@@ -162,12 +181,17 @@ static void print_fields(const struct table_src *s)
 		if (LAYOUT_HAS(&s->probe, i)) {
 			print_field(layout_field_name(i), &s->probe, i);
 			printf("\n");
-		} else if (s->lib_dw && LAYOUT_HAS(&s->lib, i) &&
-			   !knows_type(s->probe_dw, field_types[i])) {
-			print_field(layout_field_name(i), &s->lib, i);
-			fallback_note(s, field_types[i]);
-			printf("\n");
+			continue;
 		}
+		if (knows_type(s->probe_dw, field_types[i]))
+			continue;
+		for (int k = 0; k < s->nlibs; k++)
+			if (LAYOUT_HAS(&s->lib[k], i)) {
+				print_field(layout_field_name(i), &s->lib[k], i);
+				fallback_note(s, k, field_types[i]);
+				printf("\n");
+				break;
+			}
 	}
 	printf("};\n\n");
 }
@@ -207,9 +231,9 @@ static void print_table(const struct table_src *s, uint32_t v, const char *heade
 	printf("};\n");
 }
 
-static int make_table(const char *probe, const char *headers, const char *lib)
+static int make_table(const char *probe, const char *headers, char **libs, int nlibs)
 {
-	struct table_src s = { .lib_name = lib ? strrchr(lib, '/') ? strrchr(lib, '/') + 1 : lib : NULL };
+	struct table_src s = { .nlibs = 0 };
 	int64_t v;
 	int rc = 1;
 
@@ -222,15 +246,24 @@ static int make_table(const char *probe, const char *headers, const char *lib)
 		fprintf(stderr, "layoutdump: %s: the headers did not define the basic types\n", probe);
 		goto out;
 	}
-	if (lib && (!(s.lib_dw = dwarfinfo_open(lib)) || layout_from_dwarf(s.lib_dw, (uint32_t)v, &s.lib) < 0)) {
-		fprintf(stderr, "layoutdump: %s: no usable DWARF\n", lib);
-		goto out;
+	for (int k = 0; k < nlibs && k < MAX_LIBS; k++, s.nlibs++) {
+		s.lib_name[k] = base_name(libs[k]);
+		/* libpython must describe the interpreter; a module's DWARF
+		 * only adds its own types (layout_from_dwarf fills in what it
+		 * finds before it judges the whole). */
+		if (!(s.lib_dw[k] = dwarfinfo_open(libs[k])) ||
+		    (layout_from_dwarf(s.lib_dw[k], (uint32_t)v, &s.lib[k]) < 0 && k == 0)) {
+			fprintf(stderr, "layoutdump: %s: no usable DWARF\n", libs[k]);
+			s.nlibs++;
+			goto out;
+		}
 	}
 	print_table(&s, (uint32_t)v, headers);
 	rc = 0;
 out:
 	dwarfinfo_close(s.probe_dw);
-	dwarfinfo_close(s.lib_dw);
+	for (int k = 0; k < s.nlibs; k++)
+		dwarfinfo_close(s.lib_dw[k]);
 	return rc;
 }
 
@@ -244,9 +277,9 @@ int main(int argc, char **argv)
 		return dump_dwarf(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "builtin") == 0)
 		return dump_builtin(argv[2]);
-	if ((argc == 4 || argc == 5) && strcmp(argv[1], "table") == 0)
-		return make_table(argv[2], argv[3], argc == 5 ? argv[4] : NULL);
+	if (argc >= 4 && argc - 4 <= MAX_LIBS && strcmp(argv[1], "table") == 0)
+		return make_table(argv[2], argv[3], argv + 4, argc - 4);
 	fprintf(stderr, "usage: layoutdump consts | dwarf FILE | builtin HEXVERSION | "
-		"table PROBE HEADERS [LIBPYTHON]\n");
+		"table PROBE HEADERS [LIBPYTHON [MODULE.so ...]]\n");
 	return 2;
 }

@@ -48,7 +48,7 @@ int main(int argc, char **argv)
 		goto fail_img;
 	args[0] = &py;
 	args[1] = types;
-	if (heap_walk(&py, types, stats ? ignore_object : print_object, args, &st) < 0)
+	if (heap_walk(&py, types, stats ? ignore_object : print_object, args, &st, NULL, NULL) < 0)
 		goto fail_img;
 	if (stats)
 		printf("objects %llu\narenas %llu\npools %llu\nblocks %llu\nheaps %llu\n"
