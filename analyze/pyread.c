@@ -61,6 +61,14 @@ int py_open(struct pc_py *py, struct pc_image *img)
 	for (int i = 0; i < PT_COUNT; i++)
 		if (image_symbol(img, known_symbols[i], &py->known[i]) < 0)
 			py->known[i] = 0;
+	/* Objects are recognised by their types: without the binary (or the
+	 * capture's note) that says where the built-in types are, nothing
+	 * would be. */
+	if (!py->known[PT_TYPE] && runtime_missing_binary(img) < 0)
+		return -1;
+	if (!py->known[PT_TYPE])
+		return pc_fail(PC_EFORMAT, 0, "the built-in types cannot be found: "
+			       "the core's binaries are needed");
 	py->gc_head = (uint32_t)py->L.size[LS_GC_HEAD];
 	if (py_field(py, py->rt.addr, LF_RUNTIME_INTERP_MAIN, &py->main_interp) < 0 ||
 	    py->main_interp == 0)

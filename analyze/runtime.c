@@ -73,8 +73,7 @@ static const struct pc_module *module_at(const struct pc_image *img, uint64_t ad
 	return best;
 }
 
-/* No binary defines _PyRuntime: say which Python binary is missing, if any. */
-static int no_runtime_error(const struct pc_image *img)
+int runtime_missing_binary(const struct pc_image *img)
 {
 	char hex[2 * BUILD_ID_MAX + 1];
 
@@ -86,6 +85,14 @@ static int no_runtime_error(const struct pc_image *img)
 				       m->build_id_len ? build_id_hex(m->build_id, m->build_id_len, hex)
 						       : "unknown");
 	}
+	return 0;
+}
+
+/* No binary defines _PyRuntime: say which Python binary is missing, if any. */
+static int no_runtime_error(const struct pc_image *img)
+{
+	if (runtime_missing_binary(img) < 0)
+		return -1;
 	return pc_fail(PC_EFORMAT, 0, "no Python runtime in this core (_PyRuntime not found): "
 		       "not a Python 3 process?");
 }

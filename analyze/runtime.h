@@ -30,6 +30,10 @@ struct pc_runtime {
  * (and the build-id it must have). */
 int runtime_find(struct pc_image *img, struct pc_runtime *rt);
 
+/* When a Python binary (named like python3.X or libpython3.X) the core maps
+ * was not found: -1 with PC_EFORMAT naming it and its build-id; else 0. */
+int runtime_missing_binary(const struct pc_image *img);
+
 /* PY_VERSION_HEX of a sys.version text ("3.8.18 (default, …)" → 0x030812f0,
  * "3.13.0rc1" → 0x030d00c1); 0 when it is not a Python 3 version. */
 uint32_t runtime_version_from_text(const char *text);

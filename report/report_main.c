@@ -137,6 +137,10 @@ static int analyse(const struct options *o, struct pc_image *img, struct pc_py *
 	r->core_path = o->core;
 	if (image_open(img, o->core, &o->search) < 0)
 		return -1;
+	if (core_missing_bytes(img->core))
+		return pc_fail(PC_EFORMAT, 0, "%s is truncated: %llu bytes of memory the core "
+			       "describes are missing from the file", o->core,
+			       (unsigned long long)core_missing_bytes(img->core));
 	if (core_was_decompressed(img->core))
 		fprintf(stderr, "pycore-report: note: %s is an LZ4 stream without pycore's "
 			"index: it was decompressed into a temporary file first\n", o->core);
