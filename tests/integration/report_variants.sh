@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# pycore-report on the other ways a core comes, and the other ways a heap
+# is laid out, against the planted target's own truth (tests/targets/
+# plant.py, checked by tests/tools/census.py):
+#   - pycore-capture --lz4, read in place through its index;
+#   - the same core compressed by the lz4 tool (no index): decompressed to
+#     a temporary file, with a note on stderr;
+#   - a kernel core (the target aborted with core dumps on);
+#   - PYTHONMALLOC=malloc (every object a glibc chunk) and PYTHONMALLOC=debug
+#     (16 bytes of hooks in front of every block);
+#   - 3.13 PYTHONMALLOC=mimalloc: refused in one line naming it;
+#   - a core whose interpreter binary was deleted after the capture (a copy
+#     of Debian's one-file python3.11): read from the capture's PYCORE note.
+. "$(dirname "$0")/../lib.sh"
+
+CENSUS=$TOP/tests/tools/census.py
+PY3=/usr/bin/python3
+REPORT=$BIN/pycore-report
+SCALE=200
+WORK=$(mktemp -d)
+trap 'stop_target; rm -rf "$WORK"' EXIT
+
+# report_checks LABEL WHAT DIR CORE [ARGS...]: the report of CORE has the
+# planted objects exactly and every thread's stack.
+report_checks() {
+	local label=$1 what=$2 dir=$3 core=$4 out
+	shift 4
+	out=$dir/report.$(echo "$what" | tr -c 'a-z0-9\n' '_').json
+	if ! "$REPORT" --format json "$@" "$core" >"$out" 2>"$out.err"; then
+		fail "pycore-report reads the $what [$label]"
+		head -c 300 "$out.err" | sed 's/^/    /'
+		return
+	fi
+	for chk in planted threads; do
+		check "$what: $chk objects and stacks as the process saw them [$label]" \
+			"$PY3" "$CENSUS" "$chk" "$dir/ready.json" "$dir/census.json" "$out"
+	done
+}
+
+# plant LABEL PY DIR [ENV...]: start plant.py (under env ENV) and capture it.
+plant() {
+	local label=$1 py=$2 dir=$3
+	shift 3
+	mkdir -p "$dir"
+	env "$@" true || return 1
+	rm -f "$dir/ready.json"
+	env "$@" "$py" "$TARGETS/plant.py" "$dir" --scale "$SCALE" >"$dir/target.out" 2>&1 &
+	TARGET_PID=$!
+	for _ in $(seq 600); do
+		[ -s "$dir/ready.json" ] && return 0
+		kill -0 "$TARGET_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	fail "plant.py starts ($*) [$label]"
+	head -5 "$dir/target.out" | sed 's/^/    /'
+	stop_target
+	return 1
+}
+
+finish() {
+	: >"$1/stop"
+	for _ in $(seq 100); do kill -0 "$TARGET_PID" 2>/dev/null || break; sleep 0.1; done
+	stop_target
+}
+
+# A kernel core of plant.py: core dumps on, SIGABRT (the default action
+# dumps without running Python code, so frames stay where they were).
+kernel_core() {
+	local label=$1 py=$2 dir=$3 pattern
+	pattern=$(cat /proc/sys/kernel/core_pattern)
+	case $pattern in core|core.%p) ;; *) return 1 ;; esac
+	mkdir -p "$dir"
+	(cd "$dir" && ulimit -c unlimited && exec "$py" "$TARGETS/plant.py" "$dir" --scale "$SCALE") \
+		>"$dir/target.out" 2>&1 &
+	local pid=$!
+	for _ in $(seq 600); do [ -s "$dir/ready.json" ] && break; sleep 0.1; done
+	[ -s "$dir/ready.json" ] || { kill -KILL "$pid"; return 1; }
+	kill -ABRT "$pid"
+	wait "$pid" 2>/dev/null
+	for f in "$dir/core" "$dir/core.$pid"; do
+		[ -s "$f" ] && { mv "$f" "$dir/core.kernel"; return 0; }
+	done
+	return 1
+}
+
+while read -r label py; do
+	# Compressed cores: pycore's container, and the lz4 tool's stream.
+	dir=$WORK/$label/lz4
+	if plant "$label" "$py" "$dir"; then
+		"$BIN/pycore-capture" -q --lz4 -o "$dir/core.lz4" "$TARGET_PID"
+		finish "$dir"
+		report_checks "$label" "--lz4 core" "$dir" "$dir/core.lz4"
+		lz4 -q -d "$dir/core.lz4" "$dir/core.plain" && lz4 -q "$dir/core.plain" "$dir/core.stream.lz4"
+		report_checks "$label" "lz4-tool stream" "$dir" "$dir/core.stream.lz4"
+		if grep -q "decompressed into a temporary file" "$dir"/report.lz4_tool_stream.json.err; then
+			pass "an LZ4 stream without index is decompressed first, with a note [$label]"
+		else
+			fail "an LZ4 stream without index is decompressed first, with a note [$label]"
+		fi
+		rm -f "$dir"/core.*
+	fi
+
+	dir=$WORK/$label/kernel
+	if kernel_core "$label" "$py" "$dir"; then
+		report_checks "$label" "kernel core" "$dir" "$dir/core.kernel"
+		rm -f "$dir/core.kernel"
+	else
+		skip "kernel core [$label]: core dumps are piped elsewhere or disabled here"
+	fi
+
+	for alloc in malloc debug; do
+		dir=$WORK/$label/$alloc
+		plant "$label" "$py" "$dir" PYTHONMALLOC=$alloc || continue
+		"$BIN/pycore-capture" -q -o "$dir/core" "$TARGET_PID"
+		finish "$dir"
+		report_checks "$label" "PYTHONMALLOC=$alloc core" "$dir" "$dir/core"
+		rm -f "$dir/core"
+	done
+
+	case $label in
+	3.13*)
+		dir=$WORK/$label/mimalloc
+		if plant "$label" "$py" "$dir" PYTHONMALLOC=mimalloc; then
+			"$BIN/pycore-capture" -q -o "$dir/core" "$TARGET_PID"
+			finish "$dir"
+			err=$("$REPORT" "$dir/core" 2>&1 >/dev/null)
+			rc=$?
+			if [ "$rc" -eq 11 ] && [ "$(printf '%s\n' "$err" | grep -c .)" -eq 1 ] &&
+			   printf '%s' "$err" | grep -q mimalloc; then
+				pass "a PYTHONMALLOC=mimalloc core is refused in one line naming it [$label]"
+			else
+				fail "a PYTHONMALLOC=mimalloc core is refused in one line naming it [$label]"
+				echo "    exit $rc: $err"
+			fi
+			rm -f "$dir/core"
+		fi ;;
+	debian-3.11)
+		# The interpreter's only binary, copied, run, captured, deleted.
+		dir=$WORK/$label/deleted
+		mkdir -p "$dir/bin"
+		cp "$py" "$dir/bin/python3.11"
+		if plant "$label" "$dir/bin/python3.11" "$dir"; then
+			"$BIN/pycore-capture" -q -o "$dir/core" "$TARGET_PID"
+			finish "$dir"
+			rm -rf "$dir/bin"
+			report_checks "$label" "core whose binary was deleted" "$dir" "$dir/core"
+			same "the layout came from the capture's note [$label]" \
+				"$("$PY3" -c 'import json,sys; print(json.load(open(sys.argv[1]))["python"]["layout_source"])' \
+					"$dir/report.core_whose_binary_was_deleted.json" 2>/dev/null)" note
+			rm -f "$dir/core"
+		fi ;;
+	esac
+done < <(find_pythons)
