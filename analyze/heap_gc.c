@@ -56,9 +56,20 @@ static int walk_state(struct pc_py *py, uint64_t gc, heap_block_fn fn, void *arg
 	return 0;
 }
 
+/* 3.8 keeps one collector in the runtime; later, each interpreter has its
+ * own. */
 int heap_gc_walk(struct pc_py *py, heap_block_fn fn, void *arg, struct heap_stats *st)
 {
+	uint64_t interps[PY_INTERPRETERS_MAX];
+	size_t n;
+	int rc;
+
 	if (py->L.gc_in_runtime)
 		return walk_state(py, py->rt.addr + (uint64_t)py->L.off[LF_RUNTIME_GC], fn, arg, st);
-	return walk_state(py, py->main_interp + (uint64_t)py->L.off[LF_INTERP_GC], fn, arg, st);
+	if (py_interpreters(py, interps, PY_INTERPRETERS_MAX, &n) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if ((rc = walk_state(py, interps[i] + (uint64_t)py->L.off[LF_INTERP_GC], fn, arg, st)) != 0)
+			return rc;
+	return 0;
 }

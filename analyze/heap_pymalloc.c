@@ -133,22 +133,64 @@ static int walk_arena(struct pc_py *py, uint64_t address, uint64_t carved, uint3
 	return 0;
 }
 
-/* Where the arena vector is: (vector, count), or 0 when not known. */
+/* An interpreter's obmalloc state (3.12+): embedded in it (3.12) or
+ * pointed to (3.13).  0 when it has none of its own. */
+static uint64_t obmalloc_state(struct pc_py *py, uint64_t interp)
+{
+	uint64_t state = interp + (uint64_t)py->L.off[LF_INTERP_OBMALLOC];
+
+	if (py->L.obmalloc_is_pointer && py_u64(py, state, &state) < 0) {
+		pc_clear_error();
+		return 0;
+	}
+	return state;
+}
+
+static int walk_vector(struct pc_py *py, uint64_t vec, uint32_t count,
+		       struct heap_regions *covered, heap_block_fn fn, void *arg,
+		       struct heap_stats *st);
+
+/* 3.12+: each interpreter with an allocator of its own (a sub-interpreter
+ * with its own GIL); those sharing the main one's are seen once. */
+static int walk_interpreters(struct pc_py *py, struct heap_regions *covered, heap_block_fn fn,
+			     void *arg, struct heap_stats *st)
+{
+	uint64_t interps[PY_INTERPRETERS_MAX], states[PY_INTERPRETERS_MAX];
+	size_t n, nstates = 0;
+	int rc;
+
+	if (py_interpreters(py, interps, PY_INTERPRETERS_MAX, &n) < 0)
+		return -1;
+	st->pymalloc_found_by = "interpreter state";
+	for (size_t i = 0; i < n; i++) {
+		uint64_t state = obmalloc_state(py, interps[i]), vec = 0;
+		uint32_t count = 0;
+		bool seen = false;
+		for (size_t k = 0; k < nstates; k++)
+			seen |= states[k] == state;
+		if (!state || seen)
+			continue;
+		states[nstates++] = state;
+		if (py_u64(py, state + (uint64_t)py->L.off[LF_OBMALLOC_ARENAS], &vec) < 0 ||
+		    py_read(py, state + (uint64_t)py->L.off[LF_OBMALLOC_MAXARENAS], &count, 4) < 0) {
+			if (interps[i] == py->main_interp)
+				return -1;
+			pc_clear_error();     /* a sub-interpreter's: skip it */
+			continue;
+		}
+		if (vec && (rc = walk_vector(py, vec, count, covered, fn, arg, st)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Where the static arena vector is (<= 3.11): (vector, count), or 0 when
+ * not known. */
 static int find_arena_vector(struct pc_py *py, uint64_t *vec, uint32_t *count,
 			     struct heap_stats *st)
 {
-	uint64_t state, at;
+	uint64_t at;
 
-	if (py->L.obmalloc_in_interp) {
-		state = py->main_interp + (uint64_t)py->L.off[LF_INTERP_OBMALLOC];
-		if (py->L.obmalloc_is_pointer && py_u64(py, state, &state) < 0)
-			return -1;
-		if (py_u64(py, state + (uint64_t)py->L.off[LF_OBMALLOC_ARENAS], vec) < 0 ||
-		    py_read(py, state + (uint64_t)py->L.off[LF_OBMALLOC_MAXARENAS], count, 4) < 0)
-			return -1;
-		st->pymalloc_found_by = "interpreter state";
-		return 1;
-	}
 	if (image_symbol(py->img, "arenas", &at) == 0 && py_u64(py, at, vec) == 0 &&
 	    image_symbol(py->img, "maxarenas", &at) == 0 && py_read(py, at, count, 4) == 0) {
 		st->pymalloc_found_by = "symbols";
@@ -221,8 +263,13 @@ int heap_pymalloc_walk(struct pc_py *py, struct heap_regions *covered, heap_bloc
 {
 	uint64_t vec = 0;
 	uint32_t count = 0;
-	int found = find_arena_vector(py, &vec, &count, st);
+	int found;
 
+	if (py->L.obmalloc_in_interp) {
+		int rc = walk_interpreters(py, covered, fn, arg, st);
+		return rc < 0 ? pc_wrap("finding pymalloc's arenas") : rc;
+	}
+	found = find_arena_vector(py, &vec, &count, st);
 	if (found < 0)
 		return pc_wrap("finding pymalloc's arenas");
 	if (found)

@@ -319,3 +319,27 @@ int py_dict_get_str(struct pc_py *py, uint64_t dict, const char *key, uint64_t *
 	*value = l.value;
 	return rc < 0 ? -1 : 0;
 }
+
+int py_interpreters(struct pc_py *py, uint64_t *out, size_t cap, size_t *n)
+{
+	uint64_t interp;
+	bool main_seen = false;
+
+	*n = 0;
+	if (py_field(py, py->rt.addr, LF_RUNTIME_INTERP_HEAD, &interp) < 0)
+		return -1;
+	while (interp && *n < cap) {
+		for (size_t i = 0; i < *n; i++)
+			if (out[i] == interp)
+				return 0;             /* a loop: stop */
+		out[(*n)++] = interp;
+		main_seen |= interp == py->main_interp;
+		if (py_field(py, interp, LF_INTERP_NEXT, &interp) < 0) {
+			pc_clear_error();
+			break;
+		}
+	}
+	if (!main_seen && *n < cap)
+		out[(*n)++] = py->main_interp;
+	return 0;
+}

@@ -88,6 +88,13 @@ int py_dict_foreach(struct pc_py *py, uint64_t dict, py_dict_fn fn, void *arg);
 /* The value of a str key in a dict; 0 and *value = 0 when absent. */
 int py_dict_get_str(struct pc_py *py, uint64_t dict, const char *key, uint64_t *value);
 
+/* Every interpreter state, in the runtime's list order (newest first), at
+ * most cap of them: 0 with *n set, or -1 when the list cannot be read.  A
+ * list that loops or breaks ends where it did; the main interpreter is
+ * always included. */
+#define PY_INTERPRETERS_MAX 256
+int py_interpreters(struct pc_py *py, uint64_t *out, size_t cap, size_t *n);
+
 /* Py_TYPE(obj). */
 int py_type_of(struct pc_py *py, uint64_t obj, uint64_t *type);
 

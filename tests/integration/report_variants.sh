@@ -10,7 +10,8 @@
 #     (16 bytes of hooks in front of every block);
 #   - 3.13 PYTHONMALLOC=mimalloc: refused in one line naming it;
 #   - a core whose interpreter binary was deleted after the capture (a copy
-#     of Debian's one-file python3.11): read from the capture's PYCORE note.
+#     of Debian's one-file python3.11): read from the capture's PYCORE note;
+#   - 3.12+: objects of a sub-interpreter, which has its own allocator.
 . "$(dirname "$0")/../lib.sh"
 
 CENSUS=$TOP/tests/tools/census.py
@@ -117,6 +118,30 @@ while read -r label py; do
 		rm -f "$dir/core"
 	done
 
+	case $label in
+	3.12*|3.13*)
+		dir=$WORK/$label/subinterp
+		mkdir -p "$dir"
+		if start_target "$py" subinterp.py "$dir" 3000; then
+			"$BIN/pycore-capture" -q -o "$dir/core" "$TARGET_PID"
+			finish "$dir"
+			"$TOP/build/tools/heapdump" "$dir/core" >"$dir/objects" 2>&1
+			check "a sub-interpreter's own objects are found, sized as it measured them [$label]" \
+				"$PY3" -c '
+import json, sys
+t = json.load(open(sys.argv[1]))
+found = {}
+for line in open(sys.argv[2]):
+    addr, size, name = line.split(" ", 2)
+    found[int(addr, 16)] = (int(size), name.strip())
+bad = [(hex(i), s, found.get(i)) for i, s in zip(t["ids"], t["sizes"]) if found.get(i) != (s, "str")]
+if bad:
+    sys.exit("%d of %d strs missing or wrong, e.g. %s" % (len(bad), len(t["ids"]), bad[:3]))' "$dir/ready.json" "$dir/objects"
+			rm -f "$dir/core"
+		else
+			fail "subinterp.py starts [$label]"
+		fi ;;
+	esac
 	case $label in
 	3.13*)
 		dir=$WORK/$label/mimalloc
