@@ -5,9 +5,18 @@
  * past. */
 #include "linetable.h"
 
+#include <limits.h>
+
+/* Lines are summed in 64 bits: a damaged table's deltas may overflow an
+ * int, and no real line does. */
+static int line_or_none(int64_t line)
+{
+	return line < INT_MIN || line > INT_MAX ? -1 : (int)line;
+}
+
 int linetable_lnotab_line(const uint8_t *tab, size_t len, int firstlineno, int addr)
 {
-	int line = firstlineno, at = 0;
+	int64_t line = firstlineno, at = 0;
 
 	/* A pair's line delta applies from its address on, so stop before the
 	 * first pair whose address lies beyond the instruction. */
@@ -17,12 +26,12 @@ int linetable_lnotab_line(const uint8_t *tab, size_t len, int firstlineno, int a
 			break;
 		line += (int8_t)tab[i + 1];
 	}
-	return line;
+	return line_or_none(line);
 }
 
 int linetable_ranges_line(const uint8_t *tab, size_t len, int firstlineno, int addr)
 {
-	int computed = firstlineno, line = -1;
+	int64_t computed = firstlineno, line = -1;
 	long end = 0;
 	size_t at = 0;
 
@@ -42,7 +51,7 @@ int linetable_ranges_line(const uint8_t *tab, size_t len, int firstlineno, int a
 		}
 		at += 2;
 	}
-	return line;
+	return line_or_none(line);
 }
 
 /* Unsigned varint of the location table: 6-bit groups, low first, 0x40 = more. */
@@ -86,7 +95,7 @@ static int location_line_delta(const uint8_t *tab, size_t len, size_t at)
 
 int linetable_locations_line(const uint8_t *tab, size_t len, int firstlineno, int addr)
 {
-	int computed = firstlineno, line = -1;
+	int64_t computed = firstlineno, line = -1;
 	long end = 0;
 	size_t at = 0;
 
@@ -103,5 +112,5 @@ int linetable_locations_line(const uint8_t *tab, size_t len, int firstlineno, in
 			at++;
 		while (at < len && !(tab[at] & 128));
 	}
-	return line;
+	return line_or_none(line);
 }

@@ -156,8 +156,8 @@ static int add_frame(struct pc_thread_stack *t, const struct code_info *ci, int 
 {
 	struct pc_frame *f;
 
-	if ((t->nframes & (t->nframes - 1)) == 0) {            /* 0, 1, 2, 4, … : grow */
-		size_t cap = t->nframes ? 2 * t->nframes : 8;
+	if ((t->nframes & (t->nframes - 1)) == 0) {   /* full at 0, 1, 2, 4, …: double */
+		size_t cap = t->nframes ? 2 * t->nframes : 1;
 		void *p = realloc(t->frames, cap * sizeof *t->frames);
 		if (!p)
 			return pc_fail(PC_EINTERNAL, 0, "out of memory");
@@ -197,7 +197,7 @@ static void walk_frame_objects(struct pc_py *py, struct pc_thread_stack *t)
 
 	if (py_field(py, t->tstate, LF_TSTATE_FRAME, &f) < 0)
 		return stop(t, NULL);
-	for (; f; ) {
+	while (f) {
 		if (loop_seen(&lc, f) || t->nframes >= MAX_FRAMES)
 			return stop(t, "frame chain loops or exceeds %u frames", MAX_FRAMES);
 		if (!is_type(py, f, PT_FRAME))
@@ -225,53 +225,59 @@ static int current_iframe(struct pc_py *py, uint64_t tstate, uint64_t *frame)
 	return cframe ? py_field(py, cframe, LF_CFRAME_CURRENT_FRAME, frame) : 0;
 }
 
-/* 3.11+: _PyInterpreterFrames along previous. */
-static void walk_interpreter_frames(struct pc_py *py, struct pc_thread_stack *t)
+/* One _PyInterpreterFrame (3.11+): added to t, or passed over as Python
+ * passes over it.  Returns 0, or -1 with the error recorded when the frame
+ * cannot be trusted. */
+static int visit_iframe(struct pc_py *py, struct pc_thread_stack *t, uint64_t f)
 {
 	int64_t cstack = py->L.konst[LC_FRAME_OWNED_BY_CSTACK];
 	int64_t generator = py->L.konst[LC_FRAME_OWNED_BY_GENERATOR];
-	struct loop_check lc = { 0 };
-	uint64_t f, code, instr, units;
-	uint8_t owner;
+	uint64_t code, instr, units;
 	int32_t first_traceable = 0;
+	int64_t addr;
+	uint8_t owner;
+
+	if (py_read(py, f + OFF(py, LF_IFRAME_OWNER), &owner, 1) < 0)
+		return -1;
+	/* the entry frame C pushes when it calls into the interpreter (3.12+):
+	 * no Python code of its own */
+	if (cstack != LAYOUT_ABSENT && owner == cstack)
+		return 0;
+	if (py_field(py, f, LF_IFRAME_CODE, &code) < 0 || py_field(py, f, LF_IFRAME_INSTR, &instr) < 0)
+		return -1;
+	if (!code || !is_type(py, code, PT_CODE))
+		return pc_fail(PC_EFORMAT, 0, "frame at %#llx runs no code object",
+			       (unsigned long long)f);
+	if (py_field(py, code, LF_VAROBJECT_SIZE, &units) < 0 ||
+	    (LAYOUT_HAS(&py->L, LF_CODE_FIRSTTRACEABLE) &&
+	     read_i32(py, code + OFF(py, LF_CODE_FIRSTTRACEABLE), &first_traceable) < 0))
+		return -1;
+	/* _PyInterpreterFrame_LASTI * sizeof(_Py_CODEUNIT): the pointer's
+	 * distance from the first code unit in bytes, prev_instr (one unit
+	 * before the start when not yet run) and instr_ptr alike */
+	addr = (int64_t)(instr - (code + OFF(py, LF_CODE_ADAPTIVE)));
+	if (addr < -2 || addr > (int64_t)(2 * units))
+		return pc_fail(PC_EFORMAT, 0, "frame at %#llx points outside its code",
+			       (unsigned long long)f);
+	/* incomplete: still setting up, before its first traceable
+	 * instruction (_PyFrame_IsIncomplete); Python hides it too */
+	if (owner != generator && addr < 2 * (int64_t)first_traceable)
+		return 0;
+	return add_code_frame(py, t, code, addr);
+}
+
+/* 3.11+: _PyInterpreterFrames along previous. */
+static void walk_interpreter_frames(struct pc_py *py, struct pc_thread_stack *t)
+{
+	struct loop_check lc = { 0 };
+	uint64_t f;
 
 	if (current_iframe(py, t->tstate, &f) < 0)
 		return stop(t, NULL);
-	for (; f; ) {
+	while (f) {
 		if (loop_seen(&lc, f) || t->nframes >= MAX_FRAMES)
 			return stop(t, "frame chain loops or exceeds %u frames", MAX_FRAMES);
-		if (py_read(py, f + OFF(py, LF_IFRAME_OWNER), &owner, 1) < 0 ||
-		    py_field(py, f, LF_IFRAME_CODE, &code) < 0 ||
-		    py_field(py, f, LF_IFRAME_INSTR, &instr) < 0)
-			return stop(t, NULL);
-		/* the entry frame C pushes when it calls into the interpreter:
-		 * no Python code of its own (3.12+) */
-		if (cstack != LAYOUT_ABSENT && owner == cstack)
-			goto next;
-		if (!is_type(py, code, PT_CODE))
-			return stop(t, "frame at %#llx runs no code object", (unsigned long long)f);
-		if (py_field(py, code, LF_VAROBJECT_SIZE, &units) < 0 ||
-		    (LAYOUT_HAS(&py->L, LF_CODE_FIRSTTRACEABLE) &&
-		     read_i32(py, code + OFF(py, LF_CODE_FIRSTTRACEABLE), &first_traceable) < 0))
-			return stop(t, NULL);
-		{
-			/* _PyInterpreterFrame_LASTI * sizeof(_Py_CODEUNIT): the
-			 * pointer's distance from the first code unit, in bytes;
-			 * prev_instr (one before the start when not yet run) or
-			 * instr_ptr alike. */
-			int64_t addr = (int64_t)(instr - (code + OFF(py, LF_CODE_ADAPTIVE)));
-			if (addr < -2 || addr > (int64_t)(2 * units))
-				return stop(t, "frame at %#llx points outside its code",
-					    (unsigned long long)f);
-			/* incomplete: still setting up, before its first traceable
-			 * instruction (_PyFrame_IsIncomplete) — Python hides it too */
-			if (owner != generator && addr < 2 * (int64_t)first_traceable)
-				goto next;
-			if (add_code_frame(py, t, code, addr) < 0)
-				return stop(t, NULL);
-		}
-next:
-		if (py_field(py, f, LF_IFRAME_PREVIOUS, &f) < 0)
+		if (visit_iframe(py, t, f) < 0 || py_field(py, f, LF_IFRAME_PREVIOUS, &f) < 0)
 			return stop(t, NULL);
 	}
 }
@@ -389,6 +395,7 @@ static int read_thread(struct walk *w, uint64_t interp, int64_t interp_id, uint6
 {
 	struct pc_py *py = w->py;
 	struct pc_thread_stack *t = add_thread(w);
+	uint64_t owner;
 
 	*next = 0;
 	if (!t)
@@ -397,9 +404,18 @@ static int read_thread(struct walk *w, uint64_t interp, int64_t interp_id, uint6
 	t->interp_id = interp_id;
 	t->tstate = ts;
 	if (py_field(py, ts, LF_TSTATE_NEXT, next) < 0 ||
+	    py_field(py, ts, LF_TSTATE_INTERP, &owner) < 0 ||
 	    py_field(py, ts, LF_TSTATE_THREAD_ID, &t->pthread_id) < 0) {
 		*next = 0;
 		stop(t, NULL);
+		return 0;
+	}
+	/* every thread state points back at its interpreter: what does not
+	 * is not a thread state of this list (a damaged link) */
+	if (owner != interp) {
+		*next = 0;
+		stop(t, "thread state at %#llx names interpreter %#llx, not %#llx (a damaged list)",
+		     (unsigned long long)ts, (unsigned long long)owner, (unsigned long long)interp);
 		return 0;
 	}
 	t->native_id = native_id(py, ts, t->pthread_id);

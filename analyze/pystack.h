@@ -34,10 +34,13 @@ struct pc_thread_stack {
 };
 
 /* All thread states of all interpreters, in list order (the newest thread
- * first, as CPython prepends them).  A damaged thread or frame list ends
- * that list with truncated set on the last thread read; only a runtime
- * without a readable interpreter list fails.  Returns 0 with *out (free it
- * with pystack_free) and *n, or -1 with the error recorded. */
+ * first, as CPython prepends them).  Damage ends a list, not the report: a
+ * frame that cannot be read ends its thread's frames, a thread state or
+ * interpreter that cannot be read (or loops, or does not point back at its
+ * interpreter) ends its list with an entry holding what was read; each
+ * such entry has truncated set and says why.  Only a runtime without a
+ * readable interpreter list fails.  Returns 0 with *out (free it with
+ * pystack_free) and *n, or -1 with the error recorded. */
 int pystack_threads(struct pc_py *py, struct pc_thread_stack **out, size_t *n);
 
 void pystack_free(struct pc_thread_stack *threads, size_t n);

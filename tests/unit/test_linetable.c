@@ -328,6 +328,19 @@ static void test_an_empty_location_table_has_no_lines(void **state)
 	assert_int_equal(linetable_lnotab_line(NULL, 0, 7, 0), 7);   /* lnotab: all first line */
 }
 
+/* Two long-form entries (code 14) of line delta +2^30 each: the second
+ * line would not fit an int, and decoding it must not overflow one. */
+static void test_a_damaged_table_never_overflows_the_line(void **state)
+{
+	(void)state;
+	static const uint8_t tab[] = {
+		0xf0, 0x40, 0x40, 0x40, 0x40, 0x40, 0x02, 0x00, 0x00, 0x00,
+		0xf0, 0x40, 0x40, 0x40, 0x40, 0x40, 0x02, 0x00, 0x00, 0x00,
+	};
+	assert_int_equal(linetable_locations_line(tab, sizeof tab, 1, 0), (1 << 30) + 1);
+	assert_int_equal(linetable_locations_line(tab, sizeof tab, 1, 2), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -337,6 +350,7 @@ int main(void)
 		cmocka_unit_test(test_an_offset_before_the_code_is_the_first_line),
 		cmocka_unit_test(test_a_table_cut_short_is_never_read_past),
 		cmocka_unit_test(test_an_empty_location_table_has_no_lines),
+		cmocka_unit_test(test_a_damaged_table_never_overflows_the_line),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
