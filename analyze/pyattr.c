@@ -8,50 +8,6 @@
 #include <string.h>
 
 #define OFF(py, id) ((uint64_t)(py)->L.off[id])
-#define MAX_SHARED_KEYS 4096     /* a class's cached keys hold ≤ 30 in practice */
-
-static int read_u8(struct pc_py *py, uint64_t addr, uint8_t *out)
-{
-	return py_read(py, addr, out, 1);
-}
-
-/* The index of str key name in a shared-keys table (a class's
- * ht_cached_keys, 3.11+ layout: log2 sizes, kind, then the indices, then
- * the entries); -1 when absent.  Entry i's value is values[i]. */
-static int shared_key_index(struct pc_py *py, uint64_t keys, const char *name, int64_t *index)
-{
-	uint8_t log2_index, kind;
-	uint64_t nentries, entries, entry_size;
-	char text[256];
-
-	*index = -1;
-	if (py_field(py, keys, LF_DICTKEYS_NENTRIES, &nentries) < 0 ||
-	    read_u8(py, keys + OFF(py, LF_DICTKEYS_LOG2_INDEX_BYTES), &log2_index) < 0 ||
-	    read_u8(py, keys + OFF(py, LF_DICTKEYS_KIND), &kind) < 0)
-		return -1;
-	if (nentries > MAX_SHARED_KEYS || log2_index > 40)
-		return pc_fail(PC_EFORMAT, 0, "damaged shared keys at %#llx",
-			       (unsigned long long)keys);
-	entries = keys + OFF(py, LF_DICTKEYS_INDICES) + (1ull << log2_index);
-	/* general entries are {hash, key, value}, unicode ones {key, value} */
-	entry_size = (uint64_t)py->L.size[kind == 0 ? LS_DICT_KEY_ENTRY : LS_DICT_UNICODE_ENTRY];
-	for (uint64_t i = 0; i < nentries; i++) {
-		uint64_t key;
-		if (py_u64(py, entries + i * entry_size + (kind == 0 ? 8 : 0), &key) < 0)
-			return -1;
-		if (!key)
-			continue;
-		if (py_str(py, key, text, sizeof text) < 0) {
-			pc_clear_error();     /* not a str: not the key we want */
-			continue;
-		}
-		if (strcmp(text, name) == 0) {
-			*index = (int64_t)i;
-			return 0;
-		}
-	}
-	return 0;
-}
 
 /* name's value in a values array whose keys are type's ht_cached_keys. */
 static int values_get(struct pc_py *py, uint64_t type, uint64_t values, const char *name,
@@ -65,7 +21,7 @@ static int values_get(struct pc_py *py, uint64_t type, uint64_t values, const ch
 	if (!keys)
 		return pc_fail(PC_EFORMAT, 0, "type at %#llx shares no keys with its instances",
 			       (unsigned long long)type);
-	if (shared_key_index(py, keys, name, &i) < 0)
+	if (py_dict_keys_find_str(py, keys, name, &i) < 0)
 		return -1;
 	if (i < 0)
 		return 0;
@@ -93,7 +49,7 @@ static int managed_get(struct pc_py *py, uint64_t obj, uint64_t type, uint64_t f
 		uint64_t values = obj + (uint64_t)py->L.size[LS_OBJECT];
 		uint8_t valid = 0;
 		if (inl != LAYOUT_ABSENT && (flags & (uint64_t)inl) &&
-		    read_u8(py, values + OFF(py, LF_DICTVALUES_VALID), &valid) < 0)
+		    py_read(py, values + OFF(py, LF_DICTVALUES_VALID), &valid, 1) < 0)
 			return -1;
 		if (valid)
 			return values_get(py, type, values, name, value);

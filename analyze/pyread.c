@@ -343,3 +343,29 @@ int py_interpreters(struct pc_py *py, uint64_t *out, size_t cap, size_t *n)
 		out[(*n)++] = py->main_interp;
 	return 0;
 }
+
+int py_dict_keys_find_str(struct pc_py *py, uint64_t keys, const char *name, int64_t *index)
+{
+	struct dict_shape s;
+	char text[256];
+
+	*index = -1;
+	if (dict_shape(py, keys, &s) < 0)
+		return -1;
+	for (uint64_t i = 0; i < s.nentries; i++) {
+		uint64_t key;
+		if (py_u64(py, s.entries + i * s.entry_size + s.key_at, &key) < 0)
+			return -1;
+		if (!key)
+			continue;
+		if (py_str(py, key, text, sizeof text) < 0) {
+			pc_clear_error();     /* not a str: not the key we want */
+			continue;
+		}
+		if (strcmp(text, name) == 0) {
+			*index = (int64_t)i;
+			return 0;
+		}
+	}
+	return 0;
+}

@@ -85,6 +85,10 @@ int py_int(struct pc_py *py, uint64_t obj, int64_t *out);
 typedef int (*py_dict_fn)(struct pc_py *py, uint64_t key, uint64_t value, void *arg);
 int py_dict_foreach(struct pc_py *py, uint64_t dict, py_dict_fn fn, void *arg);
 
+/* The entry index of str key name in a keys table (a class's shared keys:
+ * entry i's value is values[i]); 0 with *index -1 when absent. */
+int py_dict_keys_find_str(struct pc_py *py, uint64_t keys, const char *name, int64_t *index);
+
 /* The value of a str key in a dict; 0 and *value = 0 when absent. */
 int py_dict_get_str(struct pc_py *py, uint64_t dict, const char *key, uint64_t *value);
 
