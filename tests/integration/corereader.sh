@@ -76,7 +76,7 @@ check_dwarf() {
 # --sysroot: binaries moved under another root are found there and checked
 # by build-id; a different file at the same place is not used.
 check_sysroot() {
-	local label=$1 core=$2 ready=$3 root=$4 bin
+	local label=$1 core=$2 ready=$3 root=$4 gdb_core=$5 bin
 	for bin in $("$COREREAD" "$core" modules | awk '$1 ~ /python/ { print $1 }'); do
 		mkdir -p "$root$(dirname "$bin")"
 		cp "$bin" "$root$bin"
@@ -88,13 +88,18 @@ check_sysroot() {
 	done
 	check "a binary whose build-id differs is not used, even at the right path [$label]" \
 		sh -c "! '$COREREAD' '$core' symbol _PyRuntime '$root' 2>/dev/null && '$COREREAD' '$core' modules '$root' | grep python | grep -q MISSING"
-	err=$("$COREREAD" "$core" runtime "$root" 2>&1)
+	# A pycore core carries the runtime's facts in its PYCORE python note.
+	same "without binaries, the capture's python note still gives the runtime and version [$label]" \
+		"$("$COREREAD" "$core" runtime "$root" 2>&1)" \
+		"$(json "$ready" "'%#x %#x exact' % (d['runtime_addr'], d['hexversion'])")"
+	[ -s "$gdb_core" ] || return
+	err=$("$COREREAD" "$gdb_core" runtime "$root" 2>&1)
 	if [ "$(json "$ready" "d['hexversion'] >= 0x30d0000")" = True ]; then
 		# 3.13+: _Py_DebugOffsets in the core finds the runtime without binaries.
-		same "without binaries, 3.13's debug offsets still find the runtime and version [$label]" \
+		same "without binaries, 3.13's debug offsets still find the runtime and version (gdb core) [$label]" \
 			"$err" "$(json "$ready" "'%#x %#x exact' % (d['runtime_addr'], d['hexversion'])")"
 	else
-		check "without its binary, the error names the file and the build-id it must have [$label]" \
+		check "without its binary, a gdb core's error names the file and the build-id it must have [$label]" \
 			sh -c "printf '%s' '$err' | grep -qE 'python3\.[0-9]+.* \(build-id [0-9a-f]{40}\) is needed'"
 	fi
 }
@@ -108,7 +113,7 @@ while read -r label py; do
 	gdb -q -batch -nx -p "$TARGET_PID" -ex "gcore $dir/core.gdb" >/dev/null 2>&1
 	check_core "$label" pycore-capture "$dir/core.plain" "$dir/ready.json" "$py"
 	check_dwarf "$label" "$dir/core.plain" "$dir/ready.json"
-	check_sysroot "$label" "$dir/core.plain" "$dir/ready.json" "$dir/sysroot"
+	check_sysroot "$label" "$dir/core.plain" "$dir/ready.json" "$dir/sysroot" "$dir/core.gdb"
 	check_core "$label" "pycore-capture --lz4" "$dir/core.lz4" "$dir/ready.json" "$py"
 	if [ -s "$dir/core.gdb" ]; then
 		check_core "$label" "gdb gcore" "$dir/core.gdb" "$dir/ready.json" "$py"

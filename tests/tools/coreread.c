@@ -16,7 +16,8 @@
  *                                  version, then every LS_/LF_/LC_ value as
  *                                  "NAME VALUE" (-1: absent) and the
  *                                  capabilities; --builtin ignores the
- *                                  binary's DWARF, as for a stripped build
+ *                                  binary's DWARF and the capture's python
+ *                                  note, as for a stripped build without one
  *   coreread CORE stacks [SYSROOT]   every thread's Python stack: per thread
  *                                  "thread NATIVE_ID [NAME]", then innermost
  *                                  first "  FUNCTION FILE LINE" (-1: no line),
@@ -166,8 +167,10 @@ static int show_layout(const char *path, bool builtin_only)
 	if (image_open(&img, path, NULL) < 0 || runtime_find(&img, &rt) < 0) {
 		rc = -1;
 	} else {
-		if (builtin_only)
+		if (builtin_only) {
 			rt.binary = NULL;
+			pyfacts_free(&img.facts);   /* nor the capture's note */
+		}
 		rc = layout_resolve(&img, &rt, &l);
 	}
 	if (rc < 0) {
