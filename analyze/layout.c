@@ -439,6 +439,26 @@ static int resolve_dwarf(const struct pc_runtime *rt, struct pc_layout *out)
 	return rc;
 }
 
+/* What the runtime binary's DWARF cannot say comes from the series' table:
+ * macros (DWARF has no constants) and the structs of modules built as
+ * shared objects of their own (pyenv's array and _struct, which
+ * scripts/gen-layouts read from those modules' DWARF). */
+static void fill_absent(struct pc_layout *out, const struct pc_layout *table)
+{
+	for (int i = 0; i < LC_COUNT; i++)
+		if (out->konst[i] == LAYOUT_ABSENT)
+			out->konst[i] = table->konst[i];
+	for (int i = 0; i < LS_COUNT; i++)
+		if (out->size[i] == LAYOUT_ABSENT)
+			out->size[i] = table->size[i];
+	for (int i = 0; i < LF_COUNT; i++)
+		if (out->off[i] == LAYOUT_ABSENT && table->off[i] != LAYOUT_ABSENT) {
+			out->off[i] = table->off[i];
+			out->fsize[i] = table->fsize[i];
+			out->alt[i] = table->alt[i];
+		}
+}
+
 int layout_resolve(struct pc_image *img, const struct pc_runtime *rt, struct pc_layout *out)
 {
 	struct pc_layout table;
@@ -449,10 +469,7 @@ int layout_resolve(struct pc_image *img, const struct pc_runtime *rt, struct pc_
 		return pc_fail(PC_EFORMAT, 0, "Python %s is not supported (pycore reads 3.%d to 3.%d)",
 			       version, FIRST_MINOR, LAST_MINOR);
 	if (resolve_dwarf(rt, out) == 0) {
-		/* Macros are not in DWARF: the series' constants fill in. */
-		for (int i = 0; i < LC_COUNT; i++)
-			if (out->konst[i] == LAYOUT_ABSENT)
-				out->konst[i] = table.konst[i];
+		fill_absent(out, &table);
 	} else if (pyfacts_layout(&img->facts, rt->hexversion, out) < 0) {
 		*out = table;            /* no DWARF, no note: the generated table */
 	}

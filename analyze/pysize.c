@@ -6,6 +6,7 @@
  */
 #include "pysize.h"
 
+#include "pysize_ext.h"
 #include "../common/error.h"
 
 #include <string.h>
@@ -271,7 +272,9 @@ static uint64_t dunder_sizeof(struct pc_py *py, const struct heap_object *o)
 	case SIZE_CODE:      return code_sizeof(py, o);
 	case SIZE_FRAME:     return frame_sizeof(py, o);
 	case SIZE_GEN:       return gen_sizeof(py, o);
+	case SIZE_ODICT:     return dict_sizeof(py, o) + pysize_ext_sizeof(py, o);
 	case SIZE_DEFAULT:   break;
+	default:             return pysize_ext_sizeof(py, o);   /* pysize_ext.c's rules */
 	}
 	return default_sizeof(py, o);
 }

@@ -5,7 +5,7 @@
  * generator), plus what sys.getsizeof adds for the GC header and the 3.11+
  * pre-header.  Extension types with a __sizeof__ of their own and classes
  * that define __sizeof__ in Python are measured as object.__sizeof__ does
- * (docs/report-schema.md lists them).
+ * (docs/sizes.md lists what is modelled and what is not).
  */
 #ifndef PYCORE_PYSIZE_H
 #define PYCORE_PYSIZE_H

@@ -1,6 +1,7 @@
 /* pytypes.c — recognising, describing and naming type objects. */
 #include "pytypes.h"
 
+#include "pysize_ext.h"
 #include "../common/error.h"
 
 #include <stdio.h>
@@ -122,11 +123,14 @@ static enum size_rule size_rule_of(struct pc_types *t, const struct py_type *typ
 		{ PT_ASYNC_GEN, SIZE_GEN },
 	};
 	uint64_t b = type->addr;
+	enum size_rule ext;
 
 	for (int depth = 0; b && depth < BASE_CHAIN_MAX; depth++) {
 		for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++)
 			if (t->py->known[rules[i].known] == b)
 				return rules[i].rule;
+		if ((ext = pysize_ext_rule(t->py, b)) != SIZE_DEFAULT)
+			return ext;
 		if (py_u64(t->py, b + (uint64_t)t->py->L.off[LF_TYPE_BASE], &b) < 0) {
 			pc_clear_error();
 			break;

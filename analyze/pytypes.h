@@ -21,6 +21,8 @@ enum size_rule {
 	SIZE_DEFAULT,                /* object.__sizeof__: basicsize + |ob_size| * itemsize */
 	SIZE_STR, SIZE_INT, SIZE_LIST, SIZE_DICT, SIZE_SET, SIZE_BYTEARRAY,
 	SIZE_TYPE, SIZE_CODE, SIZE_FRAME, SIZE_GEN,
+	/* standard-library C types, recognised by name (pysize_ext.c) */
+	SIZE_DEQUE, SIZE_ODICT, SIZE_ARRAY, SIZE_BUFFERED, SIZE_BYTESIO, SIZE_STRUCT,
 };
 
 struct py_type {

@@ -40,15 +40,15 @@ static const struct layout_value sizes[] = {
 	{ LS_OBMALLOC_STATE, 263248 },
 	{ LS_ARENA_OBJECT, 48 },
 	{ LS_POOL_HEADER, 48 },
-	{ LS_DEQUE, 216 },	/* libpython3.12.so.1.0 DWARF: ./Modules/_collectionsmodule.c, not in the installed headers */
-	{ LS_DEQUE_BLOCK, 528 },	/* libpython3.12.so.1.0 DWARF: ./Modules/_collectionsmodule.c, not in the installed headers */
+	{ LS_DEQUE, 216 },	/* libpython3.12.so.1.0 DWARF: Modules/_collectionsmodule.c, not in the installed headers */
+	{ LS_DEQUE_BLOCK, 528 },	/* libpython3.12.so.1.0 DWARF: Modules/_collectionsmodule.c, not in the installed headers */
 	{ LS_ODICT, 112 },	/* libpython3.12.so.1.0 DWARF: Objects/odictobject.c, not in the installed headers */
 	{ LS_ODICT_NODE, 32 },	/* libpython3.12.so.1.0 DWARF: Objects/odictobject.c, not in the installed headers */
-	{ LS_ARRAY, 64 },	/* array.cpython-312-x86_64-linux-gnu.so DWARF: ./Modules/arraymodule.c, not in the installed headers */
-	{ LS_BUFFERED, 152 },	/* libpython3.12.so.1.0 DWARF: ./Modules/_io/bufferedio.c, not in the installed headers */
-	{ LS_BYTESIO, 64 },	/* libpython3.12.so.1.0 DWARF: ./Modules/_io/bytesio.c, not in the installed headers */
-	{ LS_STRUCT, 56 },	/* _struct.cpython-312-x86_64-linux-gnu.so DWARF: ./Modules/_struct.c, not in the installed headers */
-	{ LS_STRUCT_CODE, 32 },	/* _struct.cpython-312-x86_64-linux-gnu.so DWARF: ./Modules/_struct.c, not in the installed headers */
+	{ LS_ARRAY, 64 },	/* array.cpython-312-x86_64-linux-gnu.so DWARF: Modules/arraymodule.c, not in the installed headers */
+	{ LS_BUFFERED, 152 },	/* libpython3.12.so.1.0 DWARF: Modules/_io/bufferedio.c, not in the installed headers */
+	{ LS_BYTESIO, 64 },	/* libpython3.12.so.1.0 DWARF: Modules/_io/bytesio.c, not in the installed headers */
+	{ LS_STRUCT, 56 },	/* _struct.cpython-312-x86_64-linux-gnu.so DWARF: Modules/_struct.c, not in the installed headers */
+	{ LS_STRUCT_CODE, 32 },	/* _struct.cpython-312-x86_64-linux-gnu.so DWARF: Modules/_struct.c, not in the installed headers */
 };
 
 /* { field, offset, sizeof the member (-1: flexible array), which path
@@ -154,18 +154,18 @@ static const struct layout_field fields[] = {
 	{ LF_IFRAME_OWNER, 70, 1, 0 },
 	{ LF_IFRAME_LOCALSPLUS, 72, 8, 0 },
 	{ LF_GEN_IFRAME, 72, 8, 0 },
-	{ LF_DEQUE_LEFTINDEX, 40, 8, 0 },	/* libpython3.12.so.1.0 DWARF: ./Modules/_collectionsmodule.c, not in the installed headers */
-	{ LF_DEQUE_BLOCK_DATA, 8, 512, 0 },	/* libpython3.12.so.1.0 DWARF: ./Modules/_collectionsmodule.c, not in the installed headers */
+	{ LF_DEQUE_LEFTINDEX, 40, 8, 0 },	/* libpython3.12.so.1.0 DWARF: Modules/_collectionsmodule.c, not in the installed headers */
+	{ LF_DEQUE_BLOCK_DATA, 8, 512, 0 },	/* libpython3.12.so.1.0 DWARF: Modules/_collectionsmodule.c, not in the installed headers */
 	{ LF_ODICT_FIRST, 48, 8, 0 },	/* libpython3.12.so.1.0 DWARF: Objects/odictobject.c, not in the installed headers */
 	{ LF_ODICT_FAST_NODES_SIZE, 72, 8, 0 },	/* libpython3.12.so.1.0 DWARF: Objects/odictobject.c, not in the installed headers */
-	{ LF_ARRAY_ALLOCATED, 32, 8, 0 },	/* array.cpython-312-x86_64-linux-gnu.so DWARF: ./Modules/arraymodule.c, not in the installed headers */
-	{ LF_ARRAY_DESCR, 40, 8, 0 },	/* array.cpython-312-x86_64-linux-gnu.so DWARF: ./Modules/arraymodule.c, not in the installed headers */
-	{ LF_ARRAYDESCR_ITEMSIZE, 4, 4, 0 },	/* array.cpython-312-x86_64-linux-gnu.so DWARF: ./Modules/arraymodule.c, not in the installed headers */
-	{ LF_BUFFERED_BUFFER, 56, 8, 0 },	/* libpython3.12.so.1.0 DWARF: ./Modules/_io/bufferedio.c, not in the installed headers */
-	{ LF_BUFFERED_BUFFER_SIZE, 120, 8, 0 },	/* libpython3.12.so.1.0 DWARF: ./Modules/_io/bufferedio.c, not in the installed headers */
-	{ LF_BYTESIO_BUF, 16, 8, 0 },	/* libpython3.12.so.1.0 DWARF: ./Modules/_io/bytesio.c, not in the installed headers */
-	{ LF_STRUCT_CODES, 32, 8, 0 },	/* _struct.cpython-312-x86_64-linux-gnu.so DWARF: ./Modules/_struct.c, not in the installed headers */
-	{ LF_STRUCT_CODE_FMTDEF, 0, 8, 0 },	/* _struct.cpython-312-x86_64-linux-gnu.so DWARF: ./Modules/_struct.c, not in the installed headers */
+	{ LF_ARRAY_ALLOCATED, 32, 8, 0 },	/* array.cpython-312-x86_64-linux-gnu.so DWARF: Modules/arraymodule.c, not in the installed headers */
+	{ LF_ARRAY_DESCR, 40, 8, 0 },	/* array.cpython-312-x86_64-linux-gnu.so DWARF: Modules/arraymodule.c, not in the installed headers */
+	{ LF_ARRAYDESCR_ITEMSIZE, 4, 4, 0 },	/* array.cpython-312-x86_64-linux-gnu.so DWARF: Modules/arraymodule.c, not in the installed headers */
+	{ LF_BUFFERED_BUFFER, 56, 8, 0 },	/* libpython3.12.so.1.0 DWARF: Modules/_io/bufferedio.c, not in the installed headers */
+	{ LF_BUFFERED_BUFFER_SIZE, 120, 8, 0 },	/* libpython3.12.so.1.0 DWARF: Modules/_io/bufferedio.c, not in the installed headers */
+	{ LF_BYTESIO_BUF, 16, 8, 0 },	/* libpython3.12.so.1.0 DWARF: Modules/_io/bytesio.c, not in the installed headers */
+	{ LF_STRUCT_CODES, 32, 8, 0 },	/* _struct.cpython-312-x86_64-linux-gnu.so DWARF: Modules/_struct.c, not in the installed headers */
+	{ LF_STRUCT_CODE_FMTDEF, 0, 8, 0 },	/* _struct.cpython-312-x86_64-linux-gnu.so DWARF: Modules/_struct.c, not in the installed headers */
 };
 
 static const struct layout_value consts[] = {
