@@ -4,6 +4,7 @@
 #include "../common/error.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,6 +64,14 @@ int heap_regions_contain(struct heap_regions *r, uint64_t addr)
 			hi = mid;
 	}
 	return lo > 0 && addr < r->v[lo - 1].end;
+}
+
+void heap_note_unreadable(struct heap_stats *st)
+{
+	if (!st->unreadable++)
+		snprintf(st->damage, sizeof st->damage, "%s",
+			 pc_errcode() ? pc_errmsg() : "memory the core does not hold");
+	pc_clear_error();
 }
 
 int heap_segment_is_anonymous(struct pc_py *py, const struct pc_core_segment *seg)

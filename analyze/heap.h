@@ -39,6 +39,7 @@ struct heap_stats {
 	uint64_t gc_tracked, gc_elsewhere;     /* GC lists; objects outside both allocators */
 	uint64_t objects;
 	uint64_t unreadable;                   /* regions the core does not hold */
+	char damage[256];                      /* why the first of them failed, or "" */
 	const char *pymalloc_found_by;         /* "interpreter state", "symbols", "scan" or NULL */
 	int debug_hooks;                       /* PYTHONMALLOC=debug blocks seen */
 };
@@ -74,6 +75,10 @@ int heap_glibc_walk(struct pc_py *py, struct heap_regions *covered, heap_block_f
 		    void *arg, struct heap_stats *stats);
 /* Calls fn with each GC-tracked object's address (mem NULL, len 0). */
 int heap_gc_walk(struct pc_py *py, heap_block_fn fn, void *arg, struct heap_stats *stats);
+
+/* Count a region the walk had to skip, keeping the first reason (the
+ * error recorded, if any: a damaged LZ4 block says which). */
+void heap_note_unreadable(struct heap_stats *st);
 
 /* Is the segment at seg anonymous (no file mapping overlaps it)? */
 int heap_segment_is_anonymous(struct pc_py *py, const struct pc_core_segment *seg);

@@ -150,7 +150,7 @@ static int walk_segment(struct pc_py *py, const struct pc_core_segment *g,
 	int rc;
 
 	if (!mem) {
-		st->unreadable++;
+		heap_note_unreadable(st);
 		return 0;
 	}
 	if (heap_regions_contain(covered, start) && heap_regions_contain(covered, end - 1))

@@ -70,7 +70,7 @@ static int walk_pool(struct pc_py *py, uint64_t pool, uint32_t pool_size, heap_b
 	uint32_t size, next, nblocks;
 
 	if (!p) {
-		st->unreadable++;
+		heap_note_unreadable(st);
 		return 0;
 	}
 	if (rd32(p + POOL_COUNT) == 0 || !pool_header_valid(p, pool, pool_size))
@@ -200,6 +200,9 @@ static int find_arena_vector(struct pc_py *py, uint64_t *vec, uint32_t *count,
 	return 0;
 }
 
+static int scan_for_pools(struct pc_py *py, struct heap_regions *covered, heap_block_fn fn,
+			  void *arg, struct heap_stats *st);
+
 static int walk_vector(struct pc_py *py, uint64_t vec, uint32_t count,
 		       struct heap_regions *covered, heap_block_fn fn, void *arg,
 		       struct heap_stats *st)
@@ -212,9 +215,12 @@ static int walk_vector(struct pc_py *py, uint64_t vec, uint32_t count,
 		return pc_fail(PC_EFORMAT, 0, "pymalloc claims %u arenas: damaged core?", count);
 	if (count == 0)
 		return 0;
-	if (!(v = py_ptr(py, vec, (size_t)count * ARENA_OBJECT_SIZE)))
-		return pc_fail(PC_EFORMAT, 0, "pymalloc's arena table at %#llx is not in the core",
-			       (unsigned long long)vec);
+	if (!(v = py_ptr(py, vec, (size_t)count * ARENA_OBJECT_SIZE))) {
+		/* Damaged or not dumped: the pools can still be found by their
+		 * headers. */
+		heap_note_unreadable(st);
+		return scan_for_pools(py, covered, fn, arg, st);
+	}
 	for (uint32_t i = 0; i < count; i++) {
 		const uint8_t *a = v + (size_t)i * ARENA_OBJECT_SIZE;
 		uint64_t address = rd64(a + ARENA_ADDRESS);

@@ -70,7 +70,7 @@ static void put_threads(FILE *out, const struct report *r)
 		put_frames(out, t);
 		fputs("}", out);
 	}
-	fputs(r->nthreads ? "\n  ]\n" : "]\n", out);
+	fputs(r->nthreads ? "\n  ]" : "]", out);
 }
 
 int render_json(FILE *out, const struct report *r)
@@ -94,6 +94,9 @@ int render_json(FILE *out, const struct report *r)
 	put_rows(out, "kinds", c->kinds, c->nkinds);
 	fputs(",\n", out);
 	put_threads(out, r);
-	fputs("}\n", out);
+	fputs(",\n  \"warnings\": [", out);
+	if (r->warning[0])
+		put_str(out, r->warning);
+	fputs("]\n}\n", out);
 	return ferror(out) ? -1 : 0;
 }

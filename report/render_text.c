@@ -48,9 +48,12 @@ static void header(FILE *out, const struct report *r)
 		fprintf(out, "  library    %s\n", r->library);
 	fprintf(out, "Process %d: %zu threads, %zu Python thread states\n", (int)r->pid,
 		r->nthreads_core, r->nthreads);
-	fprintf(out, "Heap: %llu objects, %llu bytes (%s) by sys.getsizeof\n\n",
+	fprintf(out, "Heap: %llu objects, %llu bytes (%s) by sys.getsizeof\n",
 		(unsigned long long)c->objects, (unsigned long long)c->bytes,
 		human(c->bytes, h, sizeof h));
+	if (r->warning[0])
+		fprintf(out, "Warning: %s\n", r->warning);
+	fputc('\n', out);
 }
 
 /* heapy's partition: Index Count % Size % Cumulative % Kind. */

@@ -24,6 +24,7 @@ struct report {
 	struct census census;
 	struct pc_thread_stack *threads;   /* Python thread states */
 	size_t nthreads;
+	char warning[512];           /* what could not be read, or "" */
 };
 
 struct render_options {

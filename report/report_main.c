@@ -155,6 +155,10 @@ static int analyse(const struct options *o, struct pc_image *img, struct pc_py *
 		return pc_wrap("%s: walking the heap", o->core);
 	if (pystack_threads(py, &r->threads, &r->nthreads) < 0)
 		return pc_wrap("%s: reading thread stacks", o->core);
+	if (r->census.heap.unreadable)
+		snprintf(r->warning, sizeof r->warning, "%llu regions of the heap could not be read, "
+			 "so the counts are a lower bound; the first: %s",
+			 (unsigned long long)r->census.heap.unreadable, r->census.heap.damage);
 	return 0;
 }
 
@@ -172,6 +176,8 @@ int main(int argc, char **argv)
 		rc = pc_errcode() ? (int)pc_errcode() : 1;
 		goto out;
 	}
+	if (r.warning[0])
+		fprintf(stderr, "pycore-report: warning: %s\n", r.warning);
 	ropt.limit = o.limit;
 	if ((o.json ? render_json(stdout, &r) : render_text(stdout, &r, &ropt)) < 0 ||
 	    fflush(stdout) != 0) {
