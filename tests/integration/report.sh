@@ -38,6 +38,7 @@ check_report() {
 	judge blobs "$label" "$origin" "$dir" "the 4000-byte bytes objects are counted"
 	judge threads "$label" "$origin" "$dir" "every thread: native id, name and frames exact"
 	judge census "$label" "$origin" "$dir" "the 20 most common types agree with the in-process census within 2%"
+	judge sizes "$label" "$origin" "$dir" "every type counted alike has exactly the census's sys.getsizeof bytes"
 
 	pid=$("$PY3" -c 'import json,sys; print(json.load(open(sys.argv[1]))["pid"])' "$dir/ready.json")
 	version=$("$PY3" -c 'import json,sys; print(json.load(open(sys.argv[1]))["version"])' "$dir/ready.json")

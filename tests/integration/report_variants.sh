@@ -91,6 +91,24 @@ while read -r label py; do
 		"$BIN/pycore-capture" -q --lz4 -o "$dir/core.lz4" "$TARGET_PID"
 		finish "$dir"
 		report_checks "$label" "--lz4 core" "$dir" "$dir/core.lz4"
+		# Damage three blocks in the middle: a report of the rest, warned.
+		cp "$dir/core.lz4" "$dir/core.damaged"
+		"$PY3" -c '
+import os, sys
+f = open(sys.argv[1], "r+b")
+size = os.path.getsize(sys.argv[1])
+for at in (size // 3, size // 2, 2 * size // 3):
+    f.seek(at); b = f.read(1); f.seek(at); f.write(bytes([b[0] ^ 0xFF]))' "$dir/core.damaged"
+		"$REPORT" --format json "$dir/core.damaged" >"$dir/damaged.json" 2>"$dir/damaged.err"
+		rc=$?
+		if [ "$rc" -eq 0 ] && [ "$(grep -c . "$dir/damaged.err")" -eq 1 ] &&
+		   grep -q "warning: .*could not be read" "$dir/damaged.err" &&
+		   "$PY3" -c 'import json,sys; r=json.load(open(sys.argv[1])); sys.exit(not (r["warnings"] and r["totals"]["objects"] > 0))' "$dir/damaged.json"; then
+			pass "a damaged --lz4 core gives a report of the rest and one warning [$label]"
+		else
+			fail "a damaged --lz4 core gives a report of the rest and one warning [$label]"
+			echo "    exit $rc: $(head -c 300 "$dir/damaged.err")"
+		fi
 		lz4 -q -d "$dir/core.lz4" "$dir/core.plain" && lz4 -q "$dir/core.plain" "$dir/core.stream.lz4"
 		report_checks "$label" "lz4-tool stream" "$dir" "$dir/core.stream.lz4"
 		if grep -q "decompressed into a temporary file" "$dir"/report.lz4_tool_stream.json.err; then
