@@ -2,6 +2,7 @@
 #include "heap.h"
 
 #include "../common/error.h"
+#include "../common/le.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -86,12 +87,6 @@ int heap_segment_is_anonymous(struct pc_py *py, const struct pc_core_segment *se
 	return 1;
 }
 
-static uint64_t rd64(const uint8_t *p)
-{
-	uint64_t v;
-	memcpy(&v, p, 8);
-	return v;
-}
 
 /* 1 <= ob_refcnt < 2^32: also true of 3.12+ immortal objects, whose count
  * stays at exactly UINT_MAX (_Py_IMMORTAL_REFCNT). */
@@ -107,7 +102,7 @@ static bool refcnt_plausible(uint64_t refcnt)
 static bool gc_links_agree(struct walk *w, uint64_t obj, const uint8_t *obj_mem)
 {
 	uint64_t header = obj - w->py->gc_head;
-	uint64_t next = rd64(obj_mem - w->py->gc_head), prev = rd64(obj_mem - w->py->gc_head + 8);
+	uint64_t next = le_get64(obj_mem - w->py->gc_head), prev = le_get64(obj_mem - w->py->gc_head + 8);
 	uint64_t back, forward;
 
 	if (next == 0)
@@ -133,8 +128,8 @@ static const struct py_type *object_at(struct walk *w, uint64_t addr, const uint
 
 	if (k + 16 > len)
 		return NULL;
-	t = types_lookup(w->types, rd64(mem + k + 8));
-	if (!t || t->prefix + hook != k || !refcnt_plausible(rd64(mem + k)) ||
+	t = types_lookup(w->types, le_get64(mem + k + 8));
+	if (!t || t->prefix + hook != k || !refcnt_plausible(le_get64(mem + k)) ||
 	    k + smallest_size(w->py, t) > len)
 		return NULL;
 	if (t->is_gc && !gc_links_agree(w, addr + k, mem + k))

@@ -16,6 +16,7 @@
 #include "heap.h"
 
 #include "../common/error.h"
+#include "../common/le.h"
 
 #include <stdbool.h>
 #include <string.h>
@@ -31,12 +32,6 @@
 #define PAGE            4096u
 #define FIRST_CHUNK_SEARCH 4096u     /* malloc_state lies between heap_info and chunk 1 */
 
-static uint64_t rd64(const uint8_t *p)
-{
-	uint64_t v;
-	memcpy(&v, p, 8);
-	return v;
-}
 
 /* Walk chunks from start while they stay inside [start, end).  Returns
  * true when the walk lands exactly on end: then the range is a heap. */
@@ -45,7 +40,7 @@ static bool chunks_tile(const uint8_t *mem, uint64_t start, uint64_t end)
 	uint64_t c = start;
 
 	while (c + CHUNK_HDR <= end) {
-		uint64_t size = rd64(mem + (c - start) + 8) & ~(uint64_t)FLAGS;
+		uint64_t size = le_get64(mem + (c - start) + 8) & ~(uint64_t)FLAGS;
 		if (size < MIN_CHUNK || size % 16 || size > end - c)
 			return false;
 		c += size;
@@ -65,10 +60,10 @@ static int report_chunks(const uint8_t *mem, uint64_t start, uint64_t end,
 		return -1;
 	st->heaps++;
 	while (c + CHUNK_HDR <= end) {
-		uint64_t size = rd64(mem + (c - start) + 8) & ~(uint64_t)FLAGS;
+		uint64_t size = le_get64(mem + (c - start) + 8) & ~(uint64_t)FLAGS;
 		uint64_t next = c + size;
 		/* The last chunk is the top chunk: free by definition. */
-		if (next + CHUNK_HDR <= end && (rd64(mem + (next - start) + 8) & PREV_INUSE)) {
+		if (next + CHUNK_HDR <= end && (le_get64(mem + (next - start) + 8) & PREV_INUSE)) {
 			st->chunks++;
 			/* In use, it may also use the next chunk's prev_size word. */
 			rc = fn(arg, c + CHUNK_HDR, mem + (c - start) + CHUNK_HDR,
@@ -86,7 +81,7 @@ static int try_main_heap(const uint8_t *mem, uint64_t start, uint64_t end,
 			 struct heap_regions *covered, heap_block_fn fn, void *arg,
 			 struct heap_stats *st, bool *is_heap)
 {
-	*is_heap = rd64(mem) == 0 && (rd64(mem + 8) & PREV_INUSE) && chunks_tile(mem, start, end);
+	*is_heap = le_get64(mem) == 0 && (le_get64(mem + 8) & PREV_INUSE) && chunks_tile(mem, start, end);
 	return *is_heap ? report_chunks(mem, start, end, covered, fn, arg, st) : 0;
 }
 
@@ -95,7 +90,7 @@ static int try_arena_heap(const uint8_t *mem, uint64_t start, uint64_t seg_end,
 			  struct heap_regions *covered, heap_block_fn fn, void *arg,
 			  struct heap_stats *st, uint64_t *used)
 {
-	uint64_t ar_ptr = rd64(mem), size = rd64(mem + 16);
+	uint64_t ar_ptr = le_get64(mem), size = le_get64(mem + 16);
 	uint64_t first = start + HEAP_INFO_SIZE, end = start + size;
 
 	*used = 0;
@@ -105,7 +100,7 @@ static int try_arena_heap(const uint8_t *mem, uint64_t start, uint64_t seg_end,
 	/* The arena's first heap holds its malloc_state after heap_info;
 	 * later heaps start their chunks right after heap_info. */
 	for (uint64_t c = first; c < first + FIRST_CHUNK_SEARCH && c < end; c += 16) {
-		if (!(rd64(mem + (c - start) + 8) & PREV_INUSE) ||
+		if (!(le_get64(mem + (c - start) + 8) & PREV_INUSE) ||
 		    !chunks_tile(mem + (c - start), c, end))
 			continue;
 		*used = size;
@@ -122,9 +117,9 @@ static int scan_mmapped(const uint8_t *mem, uint64_t start, uint64_t end,
 	int rc;
 
 	for (uint64_t c = (start + PAGE - 1) & ~(uint64_t)(PAGE - 1); c >= start && c + PAGE <= end;) {
-		uint64_t word = rd64(mem + (c - start) + 8), size = word & ~(uint64_t)FLAGS;
+		uint64_t word = le_get64(mem + (c - start) + 8), size = word & ~(uint64_t)FLAGS;
 		if (heap_regions_contain(covered, c) || (word & FLAGS) != IS_MMAPPED ||
-		    rd64(mem + (c - start)) >= PAGE || size < PAGE || size % PAGE ||
+		    le_get64(mem + (c - start)) >= PAGE || size < PAGE || size % PAGE ||
 		    size > end - c) {
 			c += PAGE;
 			continue;

@@ -9,6 +9,7 @@
 #include "heap.h"
 
 #include "../common/error.h"
+#include "../common/le.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -32,32 +33,20 @@
 
 static const uint32_t pool_sizes[] = { 16384, 4096 };
 
-static uint32_t rd32(const uint8_t *p)
-{
-	uint32_t v;
-	memcpy(&v, p, 4);
-	return v;
-}
 
-static uint64_t rd64(const uint8_t *p)
-{
-	uint64_t v;
-	memcpy(&v, p, 8);
-	return v;
-}
 
 /* Does the page at pool look like a header of a pool of pool_size? */
 static bool pool_header_valid(const uint8_t *h, uint64_t pool, uint32_t pool_size)
 {
-	uint32_t szidx = rd32(h + POOL_SZIDX), size, next = rd32(h + POOL_NEXTOFFSET);
-	uint64_t free = rd64(h + POOL_FREEBLOCK);
+	uint32_t szidx = le_get32(h + POOL_SZIDX), size, next = le_get32(h + POOL_NEXTOFFSET);
+	uint64_t free = le_get64(h + POOL_FREEBLOCK);
 
 	if (szidx >= SIZE_CLASSES)
 		return false;
 	size = (szidx + 1) * ALIGNMENT;
-	return rd32(h + POOL_MAXNEXTOFFSET) == pool_size - size && next >= POOL_OVERHEAD &&
+	return le_get32(h + POOL_MAXNEXTOFFSET) == pool_size - size && next >= POOL_OVERHEAD &&
 	       next <= pool_size && (next - POOL_OVERHEAD) % size == 0 &&
-	       rd32(h + POOL_COUNT) <= (pool_size - POOL_OVERHEAD) / size &&
+	       le_get32(h + POOL_COUNT) <= (pool_size - POOL_OVERHEAD) / size &&
 	       (free == 0 || (free > pool && free < pool + pool_size));
 }
 
@@ -73,19 +62,19 @@ static int walk_pool(struct pc_py *py, uint64_t pool, uint32_t pool_size, heap_b
 		heap_note_unreadable(st);
 		return 0;
 	}
-	if (rd32(p + POOL_COUNT) == 0 || !pool_header_valid(p, pool, pool_size))
+	if (le_get32(p + POOL_COUNT) == 0 || !pool_header_valid(p, pool, pool_size))
 		return 0;                     /* empty (its blocks are dead) or not a pool */
-	size = (rd32(p + POOL_SZIDX) + 1) * ALIGNMENT;
-	next = rd32(p + POOL_NEXTOFFSET);
+	size = (le_get32(p + POOL_SZIDX) + 1) * ALIGNMENT;
+	next = le_get32(p + POOL_NEXTOFFSET);
 	nblocks = (next - POOL_OVERHEAD) / size;
 	memset(is_free, 0, nblocks);
 	/* The free list threads through word 0 of each free block. */
-	for (uint64_t b = rd64(p + POOL_FREEBLOCK), steps = 0; b && steps <= nblocks; steps++) {
+	for (uint64_t b = le_get64(p + POOL_FREEBLOCK), steps = 0; b && steps <= nblocks; steps++) {
 		uint64_t off = b - pool;
 		if (b < pool + POOL_OVERHEAD || off >= next || (off - POOL_OVERHEAD) % size)
 			break;                /* damaged list: what it marked so far stands */
 		is_free[(off - POOL_OVERHEAD) / size] = 1;
-		b = rd64(p + off);
+		b = le_get64(p + off);
 	}
 	st->pools++;
 	for (uint32_t i = 0; i < nblocks; i++) {
@@ -223,8 +212,8 @@ static int walk_vector(struct pc_py *py, uint64_t vec, uint32_t count,
 	}
 	for (uint32_t i = 0; i < count; i++) {
 		const uint8_t *a = v + (size_t)i * ARENA_OBJECT_SIZE;
-		uint64_t address = rd64(a + ARENA_ADDRESS);
-		if (address && (rc = walk_arena(py, address, rd64(a + ARENA_POOL_ADDRESS), &pool_size,
+		uint64_t address = le_get64(a + ARENA_ADDRESS);
+		if (address && (rc = walk_arena(py, address, le_get64(a + ARENA_POOL_ADDRESS), &pool_size,
 						covered, fn, arg, st)) != 0)
 			return rc;
 	}

@@ -19,9 +19,7 @@
 #define STR_READY(state)   (((state) >> 7) & 1)   /* <= 3.11 only */
 #define WCHAR_SIZE 4u
 
-/* A field of the object: from the bytes in hand, else from the core; 0
- * when unreadable (the size is then a lower bound, not a failure). */
-static uint64_t field(struct pc_py *py, const struct heap_object *o, enum layout_field_id id)
+uint64_t pysize_field(struct pc_py *py, const struct heap_object *o, enum layout_field_id id)
 {
 	int64_t off = py->L.off[id];
 	uint64_t v = 0;
@@ -35,7 +33,7 @@ static uint64_t field(struct pc_py *py, const struct heap_object *o, enum layout
 	return v;
 }
 
-static uint64_t u64_at(struct pc_py *py, uint64_t addr)
+uint64_t pysize_u64_at(struct pc_py *py, uint64_t addr)
 {
 	uint64_t v = 0;
 	if (py_u64(py, addr, &v) < 0)
@@ -62,7 +60,7 @@ static uint64_t default_sizeof(struct pc_py *py, const struct heap_object *o)
 	uint64_t size = (uint64_t)o->type->basicsize;
 
 	if (o->type->itemsize)
-		size += abs64(field(py, o, LF_VAROBJECT_SIZE)) * (uint64_t)o->type->itemsize;
+		size += abs64(pysize_field(py, o, LF_VAROBJECT_SIZE)) * (uint64_t)o->type->itemsize;
 	return size;
 }
 
@@ -71,7 +69,7 @@ static uint64_t str_sizeof(struct pc_py *py, const struct heap_object *o)
 {
 	const struct pc_layout *L = &py->L;
 	uint32_t state;
-	uint64_t len = field(py, o, LF_ASCII_LENGTH), size, data, utf8, wstr;
+	uint64_t len = pysize_field(py, o, LF_ASCII_LENGTH), size, data, utf8, wstr;
 	unsigned kind;
 	bool compact_ascii;
 
@@ -85,14 +83,14 @@ static uint64_t str_sizeof(struct pc_py *py, const struct heap_object *o)
 		size = (uint64_t)L->size[LS_COMPACT_UNICODE] + (len + 1) * kind;
 		data = o->addr + (uint64_t)L->size[LS_COMPACT_UNICODE];
 	} else {
-		data = field(py, o, LF_UNICODE_DATA);
+		data = pysize_field(py, o, LF_UNICODE_DATA);
 		size = (uint64_t)L->size[LS_UNICODE] + (data ? (len + 1) * kind : 0);
 	}
-	if (!compact_ascii && (utf8 = field(py, o, LF_COMPACT_UTF8)) && utf8 != data)
-		size += field(py, o, LF_COMPACT_UTF8_LENGTH) + 1;
-	if (L->str_has_wstr && (wstr = field(py, o, LF_ASCII_WSTR)) &&
+	if (!compact_ascii && (utf8 = pysize_field(py, o, LF_COMPACT_UTF8)) && utf8 != data)
+		size += pysize_field(py, o, LF_COMPACT_UTF8_LENGTH) + 1;
+	if (L->str_has_wstr && (wstr = pysize_field(py, o, LF_ASCII_WSTR)) &&
 	    (!STR_READY(state) || wstr != data))
-		size += ((compact_ascii ? len : field(py, o, LF_COMPACT_WSTR_LENGTH)) + 1) * WCHAR_SIZE;
+		size += ((compact_ascii ? len : pysize_field(py, o, LF_COMPACT_WSTR_LENGTH)) + 1) * WCHAR_SIZE;
 	return size;
 }
 
@@ -100,8 +98,8 @@ static uint64_t str_sizeof(struct pc_py *py, const struct heap_object *o)
 static uint64_t int_sizeof(struct pc_py *py, const struct heap_object *o)
 {
 	const struct pc_layout *L = &py->L;
-	uint64_t ndigits = L->long_tagged ? field(py, o, LF_LONG_TAG) >> 3
-					  : abs64(field(py, o, LF_VAROBJECT_SIZE));
+	uint64_t ndigits = L->long_tagged ? pysize_field(py, o, LF_LONG_TAG) >> 3
+					  : abs64(pysize_field(py, o, LF_VAROBJECT_SIZE));
 
 	if (L->int_sizeof_min_one_digit && ndigits == 0)
 		ndigits = 1;
@@ -126,7 +124,7 @@ uint64_t pysize_dict_keys(struct pc_py *py, uint64_t keys)
 		return (uint64_t)L->size[LS_DICT_KEYS] + (1ull << log2_ix) +
 		       USABLE_FRACTION(1ull << log2) * entry;
 	}
-	size = u64_at(py, keys + (uint64_t)L->off[LF_DICTKEYS_SIZE]);
+	size = pysize_u64_at(py, keys + (uint64_t)L->off[LF_DICTKEYS_SIZE]);
 	if (size > 1ull << 40)
 		return 0;
 	ixsize = size <= 0xff ? 1 : size <= 0xffff ? 2 : size <= 0xffffffff ? 4 : 8;
@@ -139,18 +137,18 @@ static uint64_t dict_sizeof(struct pc_py *py, const struct heap_object *o)
 {
 	const struct pc_layout *L = &py->L;
 	uint64_t size = (uint64_t)o->type->basicsize;
-	uint64_t keys = field(py, o, LF_DICT_KEYS);
+	uint64_t keys = pysize_field(py, o, LF_DICT_KEYS);
 
 	if (!keys)
 		return size;
-	if (field(py, o, LF_DICT_VALUES)) {
+	if (pysize_field(py, o, LF_DICT_VALUES)) {
 		if (L->dict_keys_log2)
-			size += (u64_at(py, keys + (uint64_t)L->off[LF_DICTKEYS_NENTRIES]) +
-				 u64_at(py, keys + (uint64_t)L->off[LF_DICTKEYS_USABLE])) * PTR;
+			size += (pysize_u64_at(py, keys + (uint64_t)L->off[LF_DICTKEYS_NENTRIES]) +
+				 pysize_u64_at(py, keys + (uint64_t)L->off[LF_DICTKEYS_USABLE])) * PTR;
 		else
-			size += USABLE_FRACTION(u64_at(py, keys + (uint64_t)L->off[LF_DICTKEYS_SIZE])) * PTR;
+			size += USABLE_FRACTION(pysize_u64_at(py, keys + (uint64_t)L->off[LF_DICTKEYS_SIZE])) * PTR;
 	}
-	if (u64_at(py, keys + (uint64_t)L->off[LF_DICTKEYS_REFCNT]) == 1)
+	if (pysize_u64_at(py, keys + (uint64_t)L->off[LF_DICTKEYS_REFCNT]) == 1)
 		size += pysize_dict_keys(py, keys);
 	return size;
 }
@@ -160,33 +158,33 @@ static uint64_t set_sizeof(struct pc_py *py, const struct heap_object *o)
 {
 	uint64_t size = (uint64_t)o->type->basicsize;
 
-	if (field(py, o, LF_SET_TABLE) != o->addr + (uint64_t)py->L.off[LF_SET_SMALLTABLE])
-		size += (field(py, o, LF_SET_MASK) + 1) * (uint64_t)py->L.size[LS_SET_ENTRY];
+	if (pysize_field(py, o, LF_SET_TABLE) != o->addr + (uint64_t)py->L.off[LF_SET_SMALLTABLE])
+		size += (pysize_field(py, o, LF_SET_MASK) + 1) * (uint64_t)py->L.size[LS_SET_ENTRY];
 	return size;
 }
 
 /* type___sizeof___impl. */
 static uint64_t type_sizeof(struct pc_py *py, const struct heap_object *o)
 {
-	uint64_t flags = field(py, o, LF_TYPE_FLAGS), keys;
+	uint64_t flags = pysize_field(py, o, LF_TYPE_FLAGS), keys;
 
 	if (!(flags & (uint64_t)py->L.konst[LC_TPFLAGS_HEAPTYPE]))
 		return (uint64_t)py->L.size[LS_TYPE];
-	keys = field(py, o, LF_HEAPTYPE_CACHED_KEYS);
+	keys = pysize_field(py, o, LF_HEAPTYPE_CACHED_KEYS);
 	return (uint64_t)py->L.size[LS_HEAPTYPE] + (keys ? pysize_dict_keys(py, keys) : 0);
 }
 
 /* The co_extra block a few tools attach (PEP 523 users). */
 static uint64_t code_extra(struct pc_py *py, const struct heap_object *o)
 {
-	uint64_t extra = field(py, o, LF_CODE_EXTRA);
+	uint64_t extra = pysize_field(py, o, LF_CODE_EXTRA);
 	/* _PyCodeObjectExtra {Py_ssize_t ce_size; void *ce_extras[1];} */
-	return extra ? 2 * PTR + (u64_at(py, extra) - 1) * PTR : 0;
+	return extra ? 2 * PTR + (pysize_u64_at(py, extra) - 1) * PTR : 0;
 }
 
 static uint64_t tuple_len(struct pc_py *py, uint64_t tuple)
 {
-	return tuple ? u64_at(py, tuple + (uint64_t)py->L.off[LF_VAROBJECT_SIZE]) : 0;
+	return tuple ? pysize_u64_at(py, tuple + (uint64_t)py->L.off[LF_VAROBJECT_SIZE]) : 0;
 }
 
 /* code_sizeof: 3.11+ a variable-size object of code units; before, the
@@ -201,12 +199,12 @@ static uint64_t code_sizeof(struct pc_py *py, const struct heap_object *o)
 		return ((size + 7) & ~7ull) + code_extra(py, o);
 	}
 	size = (uint64_t)o->type->basicsize + code_extra(py, o);
-	if (field(py, o, LF_CODE_CELL2ARG))
-		size += tuple_len(py, field(py, o, LF_CODE_CELLVARS)) * PTR;
-	if (LAYOUT_HAS(L, LF_CODE_OPCACHE) && field(py, o, LF_CODE_OPCACHE)) {
-		code = field(py, o, LF_CODE_CODE);
+	if (pysize_field(py, o, LF_CODE_CELL2ARG))
+		size += tuple_len(py, pysize_field(py, o, LF_CODE_CELLVARS)) * PTR;
+	if (LAYOUT_HAS(L, LF_CODE_OPCACHE) && pysize_field(py, o, LF_CODE_OPCACHE)) {
+		code = pysize_field(py, o, LF_CODE_CODE);
 		/* co_opcache_map: one byte per code unit; _PyOpcache: 32 bytes. */
-		size += u64_at(py, code + (uint64_t)L->off[LF_VAROBJECT_SIZE]) / 2 +
+		size += pysize_u64_at(py, code + (uint64_t)L->off[LF_VAROBJECT_SIZE]) / 2 +
 			32 * u8_at(py, o->addr + (uint64_t)L->off[LF_CODE_OPCACHE_SIZE]);
 	}
 	return size;
@@ -227,8 +225,8 @@ static uint64_t frame_slots(struct pc_py *py, uint64_t code)
 	if (LAYOUT_HAS(&py->L, LF_CODE_NLOCALSPLUS))
 		return code_int(py, code, LF_CODE_NLOCALSPLUS) + code_int(py, code, LF_CODE_STACKSIZE);
 	return code_int(py, code, LF_CODE_STACKSIZE) + code_int(py, code, LF_CODE_NLOCALS) +
-	       tuple_len(py, u64_at(py, code + (uint64_t)py->L.off[LF_CODE_CELLVARS])) +
-	       tuple_len(py, u64_at(py, code + (uint64_t)py->L.off[LF_CODE_FREEVARS]));
+	       tuple_len(py, pysize_u64_at(py, code + (uint64_t)py->L.off[LF_CODE_CELLVARS])) +
+	       tuple_len(py, pysize_u64_at(py, code + (uint64_t)py->L.off[LF_CODE_FREEVARS]));
 }
 
 /* frame_sizeof. */
@@ -238,11 +236,11 @@ static uint64_t frame_sizeof(struct pc_py *py, const struct heap_object *o)
 	uint64_t code;
 
 	if (LAYOUT_HAS(L, LF_FRAME_DATA)) {        /* a frame object wraps an interpreter frame */
-		code = u64_at(py, field(py, o, LF_FRAME_FRAME) + (uint64_t)L->off[LF_IFRAME_CODE]);
+		code = pysize_u64_at(py, pysize_field(py, o, LF_FRAME_FRAME) + (uint64_t)L->off[LF_IFRAME_CODE]);
 		return (uint64_t)(L->off[LF_FRAME_DATA] + L->off[LF_IFRAME_LOCALSPLUS]) +
 		       frame_slots(py, code) * PTR;
 	}
-	code = field(py, o, LF_FRAME_CODE);
+	code = pysize_field(py, o, LF_FRAME_CODE);
 	return (uint64_t)L->size[LS_FRAME_OBJECT] + (frame_slots(py, code) - 1) * PTR;
 }
 
@@ -254,7 +252,7 @@ static uint64_t gen_sizeof(struct pc_py *py, const struct heap_object *o)
 
 	if (!LAYOUT_HAS(L, LF_GEN_IFRAME))
 		return default_sizeof(py, o);
-	code = u64_at(py, o->addr + (uint64_t)(L->off[LF_GEN_IFRAME] + L->off[LF_IFRAME_CODE]));
+	code = pysize_u64_at(py, o->addr + (uint64_t)(L->off[LF_GEN_IFRAME] + L->off[LF_IFRAME_CODE]));
 	return (uint64_t)(L->off[LF_GEN_IFRAME] + L->off[LF_IFRAME_LOCALSPLUS]) +
 	       frame_slots(py, code) * PTR;
 }
@@ -264,10 +262,10 @@ static uint64_t dunder_sizeof(struct pc_py *py, const struct heap_object *o)
 	switch (o->type->rule) {
 	case SIZE_STR:       return str_sizeof(py, o);
 	case SIZE_INT:       return int_sizeof(py, o);
-	case SIZE_LIST:      return (uint64_t)o->type->basicsize + field(py, o, LF_LIST_ALLOCATED) * PTR;
+	case SIZE_LIST:      return (uint64_t)o->type->basicsize + pysize_field(py, o, LF_LIST_ALLOCATED) * PTR;
 	case SIZE_DICT:      return dict_sizeof(py, o);
 	case SIZE_SET:       return set_sizeof(py, o);
-	case SIZE_BYTEARRAY: return (uint64_t)o->type->basicsize + field(py, o, LF_BYTEARRAY_ALLOC);
+	case SIZE_BYTEARRAY: return (uint64_t)o->type->basicsize + pysize_field(py, o, LF_BYTEARRAY_ALLOC);
 	case SIZE_TYPE:      return type_sizeof(py, o);
 	case SIZE_CODE:      return code_sizeof(py, o);
 	case SIZE_FRAME:     return frame_sizeof(py, o);
@@ -288,7 +286,7 @@ static uint64_t getsizeof_extra(struct pc_py *py, const struct heap_object *o)
 		if (!o->type->is_gc)
 			return 0;
 		if (o->type->rule == SIZE_TYPE &&
-		    !(field(py, o, LF_TYPE_FLAGS) & (uint64_t)py->L.konst[LC_TPFLAGS_HEAPTYPE]))
+		    !(pysize_field(py, o, LF_TYPE_FLAGS) & (uint64_t)py->L.konst[LC_TPFLAGS_HEAPTYPE]))
 			return 0;
 	}
 	return o->type->prefix;

@@ -16,6 +16,12 @@
 
 uint64_t pysize_of(struct pc_py *py, const struct heap_object *o);
 
+/* Readers for size rules (pysize.c, pysize_ext.c).  A field of the object:
+ * from the bytes in hand, else from the core; 0 when unreadable or absent
+ * (the size is then a lower bound, not a failure). */
+uint64_t pysize_field(struct pc_py *py, const struct heap_object *o, enum layout_field_id id);
+uint64_t pysize_u64_at(struct pc_py *py, uint64_t addr);   /* 0 when unreadable */
+
 /* sizeof a dict keys table (_PyDict_KeysSize), 0 when unreadable. */
 uint64_t pysize_dict_keys(struct pc_py *py, uint64_t keys);
 

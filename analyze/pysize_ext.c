@@ -7,6 +7,7 @@
  * object.__sizeof__ measures it (docs/sizes.md).
  */
 #include "pysize_ext.h"
+#include "pysize.h"
 
 #include "heap.h"
 #include "../common/error.h"
@@ -76,13 +77,6 @@ static bool has_all(const struct pc_layout *L, const struct need *n)
 	return true;
 }
 
-static uint64_t u64_at(struct pc_py *py, uint64_t addr)
-{
-	uint64_t v = 0;
-	if (py_u64(py, addr, &v) < 0)
-		pc_clear_error();
-	return v;
-}
 
 /* The model whose name the type's tp_name is, among those whose struct
  * size could be the type's basic size.  The name is read a byte at a
@@ -100,7 +94,7 @@ static const struct model *model_named(struct pc_py *py, uint64_t type, uint64_t
 			   !(models[m].static_only && is_heap);
 		any |= alive[m];
 	}
-	if (!any || !(name = u64_at(py, type + (uint64_t)py->L.off[LF_TYPE_NAME])))
+	if (!any || !(name = pysize_u64_at(py, type + (uint64_t)py->L.off[LF_TYPE_NAME])))
 		return NULL;
 	for (size_t i = 0; any; i++) {
 		char c;
@@ -132,8 +126,8 @@ enum size_rule pysize_ext_rule(struct pc_py *py, uint64_t type)
 
 	if (!type || type == py->known[PT_OBJECT])
 		return SIZE_DEFAULT;
-	basicsize = u64_at(py, type + (uint64_t)L->off[LF_TYPE_BASICSIZE]);
-	flags = u64_at(py, type + (uint64_t)L->off[LF_TYPE_FLAGS]);
+	basicsize = pysize_u64_at(py, type + (uint64_t)L->off[LF_TYPE_BASICSIZE]);
+	flags = pysize_u64_at(py, type + (uint64_t)L->off[LF_TYPE_FLAGS]);
 	if (!(m = model_named(py, type, basicsize,
 			      (flags & (uint64_t)L->konst[LC_TPFLAGS_HEAPTYPE]) != 0)) ||
 	    !(n = need_of(m->rule)))
@@ -145,21 +139,6 @@ enum size_rule pysize_ext_rule(struct pc_py *py, uint64_t type)
 
 /* ---- the sizes ---- */
 
-/* A field of the object: from the bytes in hand, else from the core; 0
- * when unreadable (the size is then a lower bound, not a failure). */
-static uint64_t field(struct pc_py *py, const struct heap_object *o, enum layout_field_id id)
-{
-	int64_t off = py->L.off[id];
-	uint64_t v = 0;
-
-	if (off == LAYOUT_ABSENT)
-		return 0;
-	if ((size_t)off + 8 <= o->avail)
-		memcpy(&v, o->mem + off, 8);
-	else
-		v = u64_at(py, o->addr + (uint64_t)off);
-	return v;
-}
 
 /* deque_sizeof: _PyObject_SIZE(Py_TYPE(deque)) plus every block the items
  * span, counted from leftindex: (leftindex + len + BLOCKLEN - 1) / BLOCKLEN.
@@ -168,7 +147,7 @@ static uint64_t deque_sizeof(struct pc_py *py, const struct heap_object *o)
 {
 	const struct pc_layout *L = &py->L;
 	uint64_t size = (uint64_t)o->type->basicsize;
-	uint64_t len = field(py, o, LF_VAROBJECT_SIZE), left = field(py, o, LF_DEQUE_LEFTINDEX);
+	uint64_t len = pysize_field(py, o, LF_VAROBJECT_SIZE), left = pysize_field(py, o, LF_DEQUE_LEFTINDEX);
 	uint64_t blocklen = L->fsize[LF_DEQUE_BLOCK_DATA] > 0 ? (uint64_t)L->fsize[LF_DEQUE_BLOCK_DATA] / PTR : 0;
 
 	if (!blocklen || len >= COUNT_MAX || left >= blocklen)
@@ -180,12 +159,12 @@ static uint64_t deque_sizeof(struct pc_py *py, const struct heap_object *o)
  * _ODictNode per item unless the linked list is empty. */
 static uint64_t odict_extra(struct pc_py *py, const struct heap_object *o)
 {
-	uint64_t fast = field(py, o, LF_ODICT_FAST_NODES_SIZE), used = field(py, o, LF_DICT_USED);
+	uint64_t fast = pysize_field(py, o, LF_ODICT_FAST_NODES_SIZE), used = pysize_field(py, o, LF_DICT_USED);
 	uint64_t size = 0;
 
 	if (fast < COUNT_MAX)
 		size += fast * PTR;
-	if (field(py, o, LF_ODICT_FIRST) && used < COUNT_MAX)
+	if (pysize_field(py, o, LF_ODICT_FIRST) && used < COUNT_MAX)
 		size += used * (uint64_t)py->L.size[LS_ODICT_NODE];
 	return size;
 }
@@ -196,7 +175,7 @@ static uint64_t odict_extra(struct pc_py *py, const struct heap_object *o)
 static uint64_t array_sizeof(struct pc_py *py, const struct heap_object *o)
 {
 	uint64_t size = (uint64_t)o->type->basicsize;
-	uint64_t allocated = field(py, o, LF_ARRAY_ALLOCATED), descr = field(py, o, LF_ARRAY_DESCR);
+	uint64_t allocated = pysize_field(py, o, LF_ARRAY_ALLOCATED), descr = pysize_field(py, o, LF_ARRAY_DESCR);
 	int32_t itemsize = 0;
 
 	if (!descr || allocated >= COUNT_MAX)
@@ -212,9 +191,9 @@ static uint64_t array_sizeof(struct pc_py *py, const struct heap_object *o)
  * it is allocated (close() frees it). */
 static uint64_t buffered_sizeof(struct pc_py *py, const struct heap_object *o)
 {
-	uint64_t size = (uint64_t)o->type->basicsize, bufsize = field(py, o, LF_BUFFERED_BUFFER_SIZE);
+	uint64_t size = (uint64_t)o->type->basicsize, bufsize = pysize_field(py, o, LF_BUFFERED_BUFFER_SIZE);
 
-	if (field(py, o, LF_BUFFERED_BUFFER) && bufsize < COUNT_MAX)
+	if (pysize_field(py, o, LF_BUFFERED_BUFFER) && bufsize < COUNT_MAX)
 		size += bufsize;
 	return size;
 }
@@ -227,16 +206,16 @@ static uint64_t buffered_sizeof(struct pc_py *py, const struct heap_object *o)
 static uint64_t bytesio_sizeof(struct pc_py *py, const struct heap_object *o)
 {
 	const struct pc_layout *L = &py->L;
-	uint64_t size = (uint64_t)o->type->basicsize, buf = field(py, o, LF_BYTESIO_BUF), type, len;
+	uint64_t size = (uint64_t)o->type->basicsize, buf = pysize_field(py, o, LF_BYTESIO_BUF), type, len;
 
-	if (!buf || (int64_t)u64_at(py, buf + (uint64_t)L->off[LF_OBJECT_REFCNT]) > 1 ||
-	    !(type = u64_at(py, buf + (uint64_t)L->off[LF_OBJECT_TYPE])))
+	if (!buf || (int64_t)pysize_u64_at(py, buf + (uint64_t)L->off[LF_OBJECT_REFCNT]) > 1 ||
+	    !(type = pysize_u64_at(py, buf + (uint64_t)L->off[LF_OBJECT_TYPE])))
 		return size;
-	len = u64_at(py, buf + (uint64_t)L->off[LF_VAROBJECT_SIZE]);
+	len = pysize_u64_at(py, buf + (uint64_t)L->off[LF_VAROBJECT_SIZE]);
 	if (len >= COUNT_MAX)
 		return size;
-	return size + u64_at(py, type + (uint64_t)L->off[LF_TYPE_BASICSIZE]) +
-	       len * u64_at(py, type + (uint64_t)L->off[LF_TYPE_ITEMSIZE]);
+	return size + pysize_u64_at(py, type + (uint64_t)L->off[LF_TYPE_BASICSIZE]) +
+	       len * pysize_u64_at(py, type + (uint64_t)L->off[LF_TYPE_ITEMSIZE]);
 }
 
 /* s_sizeof (Struct___sizeof___impl): one formatcode per code of the
@@ -244,7 +223,7 @@ static uint64_t bytesio_sizeof(struct pc_py *py, const struct heap_object *o)
 static uint64_t struct_sizeof(struct pc_py *py, const struct heap_object *o)
 {
 	const struct pc_layout *L = &py->L;
-	uint64_t size = (uint64_t)o->type->basicsize, codes = field(py, o, LF_STRUCT_CODES);
+	uint64_t size = (uint64_t)o->type->basicsize, codes = pysize_field(py, o, LF_STRUCT_CODES);
 	uint64_t step = (uint64_t)L->size[LS_STRUCT_CODE], fmtdef = (uint64_t)L->off[LF_STRUCT_CODE_FMTDEF];
 	uint64_t v;
 

@@ -60,13 +60,15 @@ unsupported_pythons() {
 }
 
 # start_target PYTHON SCRIPT OUTDIR ARGS...: run a target program in the
-# background; it writes OUTDIR/ready.json when its objects are planted.
-# Sets TARGET_PID.  Fails when the target does not get ready in 60 s.
+# background (under the environment settings in TARGET_ENV, if any: e.g.
+# TARGET_ENV=PYTHONMALLOC=malloc); it writes OUTDIR/ready.json when its
+# objects are planted.  Sets TARGET_PID.  Fails when the target does not
+# get ready in 60 s.
 start_target() {
 	local py=$1 script=$2 dir=$3
 	shift 3
 	rm -f "$dir/ready.json"
-	"$py" "$TARGETS/$script" "$dir" "$@" >"$dir/target.out" 2>&1 &
+	env ${TARGET_ENV:-} "$py" "$TARGETS/$script" "$dir" "$@" >"$dir/target.out" 2>&1 &
 	TARGET_PID=$!
 	for _ in $(seq 600); do
 		[ -s "$dir/ready.json" ] && return 0
@@ -92,4 +94,27 @@ proc_state() {
 
 tracer_of() {
 	awk '/^TracerPid:/ { print $2 }' "/proc/$1/status" 2>/dev/null
+}
+
+# kernel_core PYTHON SCRIPT OUTDIR CORE ARGS...: a core written by the
+# kernel: the target runs in OUTDIR with core dumps on until ready.json,
+# then gets SIGABRT (whose default action dumps without running any Python
+# code, so its frames stay where they were); the core is moved to CORE.
+# Fails when core dumps go elsewhere (core_pattern is a pipe or a path).
+kernel_core() {
+	local py=$1 script=$2 dir=$3 core=$4 pid f
+	shift 4
+	case $(cat /proc/sys/kernel/core_pattern) in core|core.%p) ;; *) return 1 ;; esac
+	mkdir -p "$dir"
+	(cd "$dir" && ulimit -c unlimited && exec "$py" "$TARGETS/$script" "$dir" "$@") \
+		>"$dir/target.out" 2>&1 &
+	pid=$!
+	for _ in $(seq 600); do [ -s "$dir/ready.json" ] && break; sleep 0.1; done
+	[ -s "$dir/ready.json" ] || { kill -KILL "$pid"; wait "$pid" 2>/dev/null; return 1; }
+	kill -ABRT "$pid"
+	wait "$pid" 2>/dev/null
+	for f in "$dir/core" "$dir/core.$pid"; do
+		[ -s "$f" ] && { mv "$f" "$core"; return 0; }
+	done
+	return 1
 }

@@ -13,25 +13,6 @@ trap 'stop_target; rm -rf "$WORK"' EXIT
 
 json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
 
-# A kernel core of a copy of the target: run it with core dumps on, abort it.
-kernel_core() {
-	local py=$1 dir=$2 pattern
-	pattern=$(cat /proc/sys/kernel/core_pattern)
-	case $pattern in core|core.%p|core*) ;; *) return 1 ;; esac
-	mkdir -p "$dir/kernel"
-	(cd "$dir/kernel" && ulimit -c unlimited && exec "$py" "$TARGETS/threads.py" "$dir/kernel" --busy 1 --sleepers 1) \
-		>/dev/null 2>&1 &
-	local pid=$!
-	for _ in $(seq 300); do [ -s "$dir/kernel/ready.json" ] && break; sleep 0.1; done
-	[ -s "$dir/kernel/ready.json" ] || { kill -KILL "$pid"; return 1; }
-	kill -ABRT "$pid"
-	wait "$pid" 2>/dev/null
-	for f in "$dir/kernel/core" "$dir/kernel/core.$pid"; do
-		[ -s "$f" ] && { mv "$f" "$dir/core.kernel"; return 0; }
-	done
-	return 1
-}
-
 check_core() {
 	local label=$1 origin=$2 core=$3 ready=$4 py=$5
 	same "threads of a $origin core are the target's [$label]" \
@@ -121,7 +102,7 @@ while read -r label py; do
 		fail "gdb gcore wrote a core [$label]"
 	fi
 	stop_target
-	if kernel_core "$py" "$dir"; then
+	if kernel_core "$py" threads.py "$dir/kernel" "$dir/core.kernel" --busy 1 --sleepers 1; then
 		check_core "$label" kernel "$dir/core.kernel" "$dir/kernel/ready.json" "$py"
 	else
 		skip "kernel core [$label]: core dumps are piped elsewhere or disabled here"

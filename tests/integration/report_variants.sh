@@ -38,22 +38,13 @@ report_checks() {
 	done
 }
 
-# plant LABEL PY DIR [ENV...]: start plant.py (under env ENV) and capture it.
+# plant LABEL PY DIR [VAR=VALUE...]: start plant.py with those settings.
 plant() {
 	local label=$1 py=$2 dir=$3
 	shift 3
 	mkdir -p "$dir"
-	env "$@" true || return 1
-	rm -f "$dir/ready.json"
-	env "$@" "$py" "$TARGETS/plant.py" "$dir" --scale "$SCALE" >"$dir/target.out" 2>&1 &
-	TARGET_PID=$!
-	for _ in $(seq 600); do
-		[ -s "$dir/ready.json" ] && return 0
-		kill -0 "$TARGET_PID" 2>/dev/null || break
-		sleep 0.1
-	done
+	TARGET_ENV="$*" start_target "$py" plant.py "$dir" --scale "$SCALE" && return 0
 	fail "plant.py starts ($*) [$label]"
-	head -5 "$dir/target.out" | sed 's/^/    /'
 	stop_target
 	return 1
 }
@@ -62,26 +53,6 @@ finish() {
 	: >"$1/stop"
 	for _ in $(seq 100); do kill -0 "$TARGET_PID" 2>/dev/null || break; sleep 0.1; done
 	stop_target
-}
-
-# A kernel core of plant.py: core dumps on, SIGABRT (the default action
-# dumps without running Python code, so frames stay where they were).
-kernel_core() {
-	local label=$1 py=$2 dir=$3 pattern
-	pattern=$(cat /proc/sys/kernel/core_pattern)
-	case $pattern in core|core.%p) ;; *) return 1 ;; esac
-	mkdir -p "$dir"
-	(cd "$dir" && ulimit -c unlimited && exec "$py" "$TARGETS/plant.py" "$dir" --scale "$SCALE") \
-		>"$dir/target.out" 2>&1 &
-	local pid=$!
-	for _ in $(seq 600); do [ -s "$dir/ready.json" ] && break; sleep 0.1; done
-	[ -s "$dir/ready.json" ] || { kill -KILL "$pid"; return 1; }
-	kill -ABRT "$pid"
-	wait "$pid" 2>/dev/null
-	for f in "$dir/core" "$dir/core.$pid"; do
-		[ -s "$f" ] && { mv "$f" "$dir/core.kernel"; return 0; }
-	done
-	return 1
 }
 
 while read -r label py; do
@@ -120,7 +91,7 @@ for at in (size // 3, size // 2, 2 * size // 3):
 	fi
 
 	dir=$WORK/$label/kernel
-	if kernel_core "$label" "$py" "$dir"; then
+	if kernel_core "$py" plant.py "$dir" "$dir/core.kernel" --scale "$SCALE"; then
 		report_checks "$label" "kernel core" "$dir" "$dir/core.kernel"
 		rm -f "$dir/core.kernel"
 	else
