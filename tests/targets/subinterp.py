@@ -3,9 +3,9 @@ default) that keeps str objects of its own alive: strs are not tracked by
 the GC, so only a walk of the sub-interpreter's own allocator finds them.
 
 usage: subinterp.py OUTDIR N
-Writes OUTDIR/ready.json {"pid", "ids": [id() of the N strs, as the
-sub-interpreter saw them], "sizes": [their sys.getsizeof]}, then sleeps
-until OUTDIR/stop exists.
+Writes OUTDIR/ready.json {"pid", "type": "str", "ids": [id() of the N
+strs, as the sub-interpreter saw them], "sizes": [their sys.getsizeof]},
+then sleeps until OUTDIR/stop exists.
 """
 import json
 import os
@@ -29,6 +29,7 @@ with open(%r, "w") as f:
 with open(facts) as f:
     truth = json.load(f)
 truth["pid"] = os.getpid()
+truth["type"] = "str"
 tmp = os.path.join(outdir, "ready.tmp")
 with open(tmp, "w") as f:
     json.dump(truth, f)
