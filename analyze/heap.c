@@ -137,14 +137,28 @@ static const struct py_type *object_at(struct walk *w, uint64_t addr, const uint
 	return t;
 }
 
-static size_t debug_hook_size(const uint8_t *mem, size_t len)
+/* One debug pad at mem? */
+static bool is_debug_pad(const uint8_t *mem)
 {
-	if (len < DEBUG_HOOK_SIZE + 16 || (mem[8] != 'o' && mem[8] != 'm' && mem[8] != 'r'))
-		return 0;
+	if (mem[8] != 'o' && mem[8] != 'm' && mem[8] != 'r')
+		return false;
 	for (int i = 9; i < DEBUG_HOOK_SIZE; i++)
 		if (mem[i] != DEBUG_PAD_BYTE)
-			return 0;
-	return DEBUG_HOOK_SIZE;
+			return false;
+	return true;
+}
+
+/* The debug pads in front of an allocation: one, or two when the object
+ * allocator's hooks ('o') wrap the raw allocator's ('r'), as for objects
+ * over 512 bytes, which pymalloc hands to PyMem_RawMalloc. */
+static size_t debug_hook_size(const uint8_t *mem, size_t len)
+{
+	size_t hook = 0;
+
+	while (hook < 2 * DEBUG_HOOK_SIZE && len >= hook + DEBUG_HOOK_SIZE + 16 &&
+	       is_debug_pad(mem + hook))
+		hook += DEBUG_HOOK_SIZE;
+	return hook;
 }
 
 /* One allocation: try the object positions a type can dictate, largest

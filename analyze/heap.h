@@ -18,6 +18,7 @@
 #include "pyread.h"
 #include "pytypes.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,6 +43,7 @@ struct heap_stats {
 	char damage[256];                      /* why the first of them failed, or "" */
 	const char *pymalloc_found_by;         /* "interpreter state", "symbols", "scan" or NULL */
 	int debug_hooks;                       /* PYTHONMALLOC=debug blocks seen */
+	bool gc_collecting;                    /* captured during a garbage collection */
 };
 
 /* How far the walk is, in bytes of allocations judged out of the bytes of

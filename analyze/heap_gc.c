@@ -42,6 +42,15 @@ static int walk_state(struct pc_py *py, uint64_t gc, heap_block_fn fn, void *arg
 		      struct heap_stats *st)
 {
 	const struct pc_layout *L = &py->L;
+	int32_t collecting = 0;
+
+	/* Mid-collection, the lists are being moved and _gc_prev holds
+	 * reference counts: say so, the walk may miss what is collected. */
+	if (LAYOUT_HAS(L, LF_GC_STATE_COLLECTING) &&
+	    py_read(py, gc + (uint64_t)L->off[LF_GC_STATE_COLLECTING], &collecting, 4) == 0 &&
+	    collecting)
+		st->gc_collecting = true;
+	pc_clear_error();
 	uint64_t gens = gc + (uint64_t)L->off[LF_GC_STATE_GENERATIONS];
 	int64_t n = L->konst[LC_NUM_GENERATIONS] > 0 ? L->konst[LC_NUM_GENERATIONS] : 3;
 	int rc;

@@ -159,6 +159,9 @@ static int analyse(const struct options *o, struct pc_image *img, struct pc_py *
 		snprintf(r->warning, sizeof r->warning, "%llu regions of the heap could not be read, "
 			 "so the counts are a lower bound; the first: %s",
 			 (unsigned long long)r->census.heap.unreadable, r->census.heap.damage);
+	else if (r->census.heap.gc_collecting)
+		snprintf(r->warning, sizeof r->warning, "the core was taken during a garbage "
+			 "collection: objects it was examining may be missing");
 	return 0;
 }
 

@@ -33,8 +33,8 @@ report_checks() {
 		head -c 300 "$out.err" | sed 's/^/    /'
 		return
 	fi
-	for chk in planted threads; do
-		check "$what: $chk objects and stacks as the process saw them [$label]" \
+	for chk in planted threads sizes blobs dicts; do
+		check "$what: $chk as the process measured them [$label]" \
 			"$PY3" "$CENSUS" "$chk" "$dir/ready.json" "$dir/census.json" "$out"
 	done
 }
