@@ -10,8 +10,9 @@ Plants, at scale N (default 1000):
                                own (distinct objects, distinct contents)
   one dict of 20N entries int -> str (keys >= 10**6, values all distinct)
 and two threads, "parked-worker-a" and "parked-worker-b", parked in
-park_outer() -> park_inner() -> Event.wait() -> Condition.wait(), while the
-main thread parks in main_park() on a single line that polls for
+park_outer() -> park_coroutine() (a running coroutine) -> park_generator()
+(a running generator) -> park_inner() -> Event.wait() -> Condition.wait(),
+while the main thread parks in main_park() on a single line that polls for
 OUTDIR/stop with os.access() and time.sleep() (no Python call, no
 allocation: wherever a capture stops it, its frames are those recorded).
 
@@ -119,8 +120,23 @@ def park_inner(gate, ids):
     gate.wait()
 
 
-def park_outer(gate, ids):
+def park_generator(gate, ids):
     park_inner(gate, ids)
+    yield
+
+
+async def park_coroutine(gate, ids):
+    for _ in park_generator(gate, ids):
+        pass
+
+
+def park_outer(gate, ids):
+    # Parked inside a running generator inside a running coroutine: their
+    # frames are on the thread's stack like any other.
+    try:
+        park_coroutine(gate, ids).send(None)
+    except StopIteration:
+        pass
 
 
 def start_workers(gate):
