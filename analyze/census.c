@@ -30,6 +30,7 @@ struct tally {
 	uint64_t *count, *bytes;     /* per type index */
 	size_t ntypes;
 	struct pairs dicts, owned;
+	struct objindex *index;      /* or NULL */
 };
 
 #define NO_OWNER UINT64_MAX
@@ -109,6 +110,8 @@ static int count_object(void *arg, const struct heap_object *o)
 	if (o->type->addr == t->py->known[PT_DICT] && push(&t->dicts, o->addr, size) < 0)
 		return -1;
 	if ((dict = owned_dict(t->py, o)) && push(&t->owned, dict, o->type->index) < 0)
+		return -1;
+	if (t->index && objindex_add(t->index, o->addr, o->type->index, size) < 0)
 		return -1;
 	return 0;
 }
@@ -256,10 +259,10 @@ static int build_rows(struct tally *t, struct census *c)
 	return 0;
 }
 
-int census_take(struct pc_py *py, struct census *c, heap_progress_fn progress,
-		void *progress_arg)
+int census_take(struct pc_py *py, struct census *c, struct objindex *index,
+		heap_progress_fn progress, void *progress_arg)
 {
-	struct tally t = { .py = py };
+	struct tally t = { .py = py, .index = index };
 	int rc = -1;
 
 	memset(c, 0, sizeof *c);
@@ -277,7 +280,10 @@ out:
 	free(t.bytes);
 	free(t.dicts.v);
 	free(t.owned.v);
-	types_free(t.types);
+	if (rc == 0)
+		c->type_table = t.types;
+	else
+		types_free(t.types);
 	return rc ? -1 : 0;
 }
 
@@ -292,6 +298,8 @@ void census_free(struct census *c)
 {
 	free_rows(c->types, c->ntypes);
 	free_rows(c->kinds, c->nkinds);
+	types_free(c->type_table);
+	c->type_table = NULL;
 	c->types = c->kinds = NULL;
 	c->ntypes = c->nkinds = 0;
 }

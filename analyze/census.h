@@ -9,6 +9,7 @@
 #define PYCORE_CENSUS_H
 
 #include "heap.h"
+#include "objindex.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -23,12 +24,14 @@ struct census {
 	size_t ntypes, nkinds;
 	uint64_t objects, bytes;
 	struct heap_stats heap;
+	struct pc_types *type_table; /* every type seen, kept for later analyses */
 };
 
-/* Walk the heap and count it (progress may be NULL: see heap_walk).
+/* Walk the heap and count it (progress may be NULL: see heap_walk); when
+ * index is not NULL, also add every object to it (not finished).
  * Returns 0 or -1 with the error. */
-int census_take(struct pc_py *py, struct census *out, heap_progress_fn progress,
-		void *progress_arg);
+int census_take(struct pc_py *py, struct census *out, struct objindex *index,
+		heap_progress_fn progress, void *progress_arg);
 void census_free(struct census *c);
 
 #endif

@@ -102,6 +102,11 @@
 	X(LF_TSTATE_THREAD_ID,      "PyThreadState|_ts", "thread_id") \
 	X(LF_TSTATE_NATIVE_THREAD_ID, "PyThreadState|_ts", "native_thread_id") \
 	X(LF_TSTATE_DICT,           "PyThreadState|_ts", "dict") \
+	X(LF_TSTATE_DATASTACK,      "PyThreadState|_ts", "datastack_chunk") \
+	X(LF_STACKCHUNK_PREVIOUS,   "_PyStackChunk|_stack_chunk", "previous") \
+	X(LF_STACKCHUNK_SIZE,       "_PyStackChunk|_stack_chunk", "size") \
+	X(LF_STACKCHUNK_TOP,        "_PyStackChunk|_stack_chunk", "top") \
+	X(LF_STACKCHUNK_DATA,       "_PyStackChunk|_stack_chunk", "data") \
 	/* the garbage collector */ \
 	X(LF_GC_STATE_GENERATIONS,  "_gc_runtime_state", "generations") \
 	X(LF_GC_STATE_PERMANENT,    "_gc_runtime_state", "permanent_generation") \
@@ -172,6 +177,10 @@
 	/* modules and functions */ \
 	X(LF_MODULE_DICT,           "PyModuleObject", "md_dict") \
 	X(LF_MODULE_NAME,           "PyModuleObject", "md_name") \
+	X(LF_MODULE_DEF,            "PyModuleObject", "md_def") \
+	X(LF_MODULE_STATE,          "PyModuleObject", "md_state") \
+	X(LF_MODULEDEF_SIZE,        "PyModuleDef", "m_size") \
+	X(LF_WEAKREF_CALLBACK,      "PyWeakReference|_PyWeakReference", "wr_callback") \
 	X(LF_FUNCTION_CODE,         "PyFunctionObject", "func_code") \
 	X(LF_FUNCTION_DICT,         "PyFunctionObject", "func_dict") \
 	X(LF_FUNCTION_QUALNAME,     "PyFunctionObject", "func_qualname") \
@@ -274,6 +283,8 @@
 	 * two other types in libpython) */ \
 	X(LF_DEQUE_LEFTINDEX,       "dequeobject", "leftindex") \
 	X(LF_DEQUE_BLOCK_DATA,      "BLOCK", "data") \
+	X(LF_DEQUE_BLOCK_RIGHTLINK, "BLOCK", "rightlink") \
+	X(LF_DEQUE_LEFTBLOCK,       "dequeobject", "leftblock") \
 	X(LF_ODICT_FIRST,           "PyODictObject|_odictobject", "od_first") \
 	X(LF_ODICT_FAST_NODES_SIZE, "PyODictObject|_odictobject", "od_fast_nodes_size") \
 	X(LF_ARRAY_ALLOCATED,       "arrayobject", "allocated") \

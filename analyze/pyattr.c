@@ -113,3 +113,51 @@ int py_instance_dict_get(struct pc_py *py, uint64_t obj, const char *name, uint6
 		return managed_get(py, obj, type, flags, name, value);
 	return offset_get(py, obj, type, name, value);
 }
+
+/* How many slots of a values array are in use: the shared keys' entries. */
+static int shared_entries(struct pc_py *py, uint64_t type, uint64_t *keys, uint64_t *count)
+{
+	*count = 0;
+	if (py_field(py, type, LF_HEAPTYPE_CACHED_KEYS, keys) < 0)
+		return -1;
+	return *keys ? py_field(py, *keys, LF_DICTKEYS_NENTRIES, count) : 0;
+}
+
+int py_managed_values(struct pc_py *py, uint64_t obj, uint64_t type, uint64_t flags,
+		      uint64_t *slots, uint64_t *count, uint64_t *keys)
+{
+	int64_t managed = py->L.konst[LC_TPFLAGS_MANAGED_DICT], inl = py->L.konst[LC_TPFLAGS_INLINE_VALUES];
+	uint64_t dict_slot = obj - py->gc_head - 8, word = 0, values = 0;
+	uint8_t valid = 0, capacity = 0;
+
+	*slots = *count = *keys = 0;
+	if (managed == LAYOUT_ABSENT || !py->L.has_preheader || !(flags & (uint64_t)managed))
+		return 0;
+	if (py->L.inline_values) {
+		if (inl == LAYOUT_ABSENT || !(flags & (uint64_t)inl))
+			return 0;
+		values = obj + (uint64_t)py->L.size[LS_OBJECT];
+		if (py_read(py, values + OFF(py, LF_DICTVALUES_VALID), &valid, 1) < 0 ||
+		    py_read(py, values + OFF(py, LF_DICTVALUES_CAPACITY), &capacity, 1) < 0 ||
+		    py_field(py, type, LF_HEAPTYPE_CACHED_KEYS, keys) < 0)
+			return -1;
+		if (!valid)
+			return 0;
+		*slots = values + OFF(py, LF_DICTVALUES_VALUES);
+		*count = capacity;
+		return 0;
+	}
+	if (py->L.managed_dict_tagged) {
+		if (py_u64(py, dict_slot, &word) < 0)
+			return -1;
+		if (!(word & 1))
+			return 0;
+		values = word + 1;
+	} else if (py_u64(py, dict_slot - 8, &values) < 0) {
+		return -1;
+	}
+	if (!values)
+		return 0;
+	*slots = values;
+	return shared_entries(py, type, keys, count);
+}

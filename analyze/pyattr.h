@@ -26,4 +26,13 @@
  * what the lookup must read, or holds something impossible. */
 int py_instance_dict_get(struct pc_py *py, uint64_t obj, const char *name, uint64_t *value);
 
+/* The values array an instance of a class with a managed dict keeps
+ * instead of a dict object (3.11+; 3.13 inline after the header): the
+ * address of its first slot, how many slots are in use, and the class's
+ * shared keys that name them (slot i holds the value of key entry i).
+ * 0 with *slots = 0 when the instance has none (a dict object, or no
+ * managed dict); -1 when the core lacks what must be read. */
+int py_managed_values(struct pc_py *py, uint64_t obj, uint64_t type, uint64_t flags,
+		      uint64_t *slots, uint64_t *count, uint64_t *keys);
+
 #endif

@@ -369,3 +369,15 @@ int py_dict_keys_find_str(struct pc_py *py, uint64_t keys, const char *name, int
 	}
 	return 0;
 }
+
+int py_dict_keys_key_at(struct pc_py *py, uint64_t keys, uint64_t index, uint64_t *key)
+{
+	struct dict_shape s;
+
+	*key = 0;
+	if (dict_shape(py, keys, &s) < 0)
+		return -1;
+	if (index >= s.nentries)
+		return 0;
+	return py_u64(py, s.entries + index * s.entry_size + s.key_at, key);
+}

@@ -39,7 +39,10 @@
 	X(PT_FRAME,      "PyFrame_Type") \
 	X(PT_GEN,        "PyGen_Type") \
 	X(PT_CORO,       "PyCoro_Type") \
-	X(PT_ASYNC_GEN,  "PyAsyncGen_Type")
+	X(PT_ASYNC_GEN,  "PyAsyncGen_Type") \
+	X(PT_WEAKREF,    "_PyWeakref_RefType") \
+	X(PT_WEAKPROXY,  "_PyWeakref_ProxyType") \
+	X(PT_WEAKCALLABLEPROXY, "_PyWeakref_CallableProxyType")
 
 #define PY_ENUM_ID(id, ...) id,
 enum py_known_type { PY_KNOWN_TYPES(PY_ENUM_ID) PT_COUNT };
@@ -88,6 +91,10 @@ int py_dict_foreach(struct pc_py *py, uint64_t dict, py_dict_fn fn, void *arg);
 /* The entry index of str key name in a keys table (a class's shared keys:
  * entry i's value is values[i]); 0 with *index -1 when absent. */
 int py_dict_keys_find_str(struct pc_py *py, uint64_t keys, const char *name, int64_t *index);
+
+/* The key object of entry index of a keys table; 0 with *key = 0 past the
+ * last entry. */
+int py_dict_keys_key_at(struct pc_py *py, uint64_t keys, uint64_t index, uint64_t *key);
 
 /* The value of a str key in a dict; 0 and *value = 0 when absent. */
 int py_dict_get_str(struct pc_py *py, uint64_t dict, const char *key, uint64_t *value);

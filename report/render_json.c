@@ -73,6 +73,86 @@ static void put_threads(FILE *out, const struct report *r)
 	fputs(r->nthreads ? "\n  ]" : "]", out);
 }
 
+static void put_group(FILE *out, const char *key, const struct leak_group *g, const char *indent)
+{
+	fprintf(out, "\"%s\": {\"count\": %llu, \"bytes\": %llu, \"examples\": [", key,
+		(unsigned long long)g->count, (unsigned long long)g->bytes);
+	for (size_t i = 0; i < g->nexamples; i++)
+		fprintf(out, "%s\"%#llx\"", i ? ", " : "", (unsigned long long)g->examples[i]);
+	fprintf(out, "],\n%s\"types\": [", indent);
+	for (size_t i = 0; i < g->ntypes; i++) {
+		fputs(i ? ", {\"name\": " : "{\"name\": ", out);
+		put_str(out, g->types[i].name);
+		fprintf(out, ", \"count\": %llu, \"bytes\": %llu}", (unsigned long long)g->types[i].count,
+			(unsigned long long)g->types[i].bytes);
+	}
+	fputs("]}", out);
+}
+
+static void put_retainers(FILE *out, const char *key, const struct retainer *v, size_t n)
+{
+	fprintf(out, ",\n  \"%s\": [", key);
+	for (size_t i = 0; i < n; i++) {
+		fprintf(out, "%s\n    {\"address\": \"%#llx\", \"type\": ", i ? "," : "",
+			(unsigned long long)v[i].addr);
+		put_str(out, v[i].type);
+		fprintf(out, ", \"retained_bytes\": %llu, \"retained_objects\": %llu, \"path\": ",
+			(unsigned long long)v[i].retained_bytes, (unsigned long long)v[i].retained_objects);
+		put_str(out, v[i].path);
+		if (v[i].description) {
+			fputs(",\n     \"description\": ", out);
+			put_str(out, v[i].description);
+		}
+		fputs("}", out);
+	}
+	fputs(n ? "\n  ]" : "]", out);
+}
+
+/* Added with issue #4: the graph's findings (absent with --no-leaks). */
+static void put_leaks(FILE *out, const struct report *r)
+{
+	const struct leak_report *l = &r->leaks;
+
+	if (!r->leaks_done)
+		return;
+	fputs(",\n  \"unreachable\": {\"count\": ", out);
+	fprintf(out, "%llu, \"bytes\": %llu,\n    \"types\": [", (unsigned long long)l->unreachable.count,
+		(unsigned long long)l->unreachable.bytes);
+	for (size_t i = 0; i < l->unreachable.ntypes; i++) {
+		fputs(i ? ", {\"name\": " : "{\"name\": ", out);
+		put_str(out, l->unreachable.types[i].name);
+		fprintf(out, ", \"count\": %llu, \"bytes\": %llu}",
+			(unsigned long long)l->unreachable.types[i].count,
+			(unsigned long long)l->unreachable.types[i].bytes);
+	}
+	fputs("],\n    ", out);
+	put_group(out, "cyclic_garbage", &l->garbage, "      ");
+	fputs(",\n    ", out);
+	put_group(out, "leaked_references", &l->leaked, "      ");
+	fprintf(out, "},\n  \"graph\": {\"conservative_objects\": %llu}", (unsigned long long)l->conservative);
+	put_retainers(out, "retainers", l->retainers, l->nretainers);
+	put_retainers(out, "suspects", l->suspects, l->nsuspects);
+}
+
+static void put_why(FILE *out, const struct report_why *w)
+{
+	if (!w->asked)
+		return;
+	fprintf(out, ",\n  \"why\": {\"address\": \"%#llx\", \"object\": %s, \"path\": ",
+		(unsigned long long)w->addr, w->is_object ? "true" : "false");
+	put_str(out, w->path);
+	fputs(", \"chain\": [", out);
+	for (size_t i = 0; i < w->nsteps; i++) {
+		fprintf(out, "%s\n    {\"address\": \"%#llx\", \"type\": ", i ? "," : "",
+			(unsigned long long)w->steps[i].addr);
+		put_str(out, w->steps[i].type);
+		fputs(", \"via\": ", out);
+		put_str(out, w->steps[i].via);
+		fputs("}", out);
+	}
+	fputs(w->nsteps ? "\n  ]}" : "]}", out);
+}
+
 int render_json(FILE *out, const struct report *r)
 {
 	const struct census *c = &r->census;
@@ -94,6 +174,8 @@ int render_json(FILE *out, const struct report *r)
 	put_rows(out, "kinds", c->kinds, c->nkinds);
 	fputs(",\n", out);
 	put_threads(out, r);
+	put_leaks(out, r);
+	put_why(out, &r->why);
 	fputs(",\n  \"warnings\": [", out);
 	if (r->warning[0])
 		put_str(out, r->warning);

@@ -103,11 +103,74 @@ static void stacks(FILE *out, const struct report *r)
 	}
 }
 
+static void group_table(FILE *out, const char *title, const struct leak_group *g, size_t limit)
+{
+	char h[32];
+
+	fprintf(out, "  %s: %llu objects, %s\n", title, (unsigned long long)g->count,
+		human(g->bytes, h, sizeof h));
+	for (size_t i = 0; i < g->ntypes && i < limit; i++)
+		fprintf(out, "    %8llu %10llu  %s\n", (unsigned long long)g->types[i].count,
+			(unsigned long long)g->types[i].bytes, g->types[i].name);
+	if (g->ntypes > limit)
+		fprintf(out, "    <%zu more types>\n", g->ntypes - limit);
+	if (g->nexamples) {
+		fputs("    e.g.", out);
+		for (size_t i = 0; i < g->nexamples; i++)
+			fprintf(out, " %#llx", (unsigned long long)g->examples[i]);
+		fputc('\n', out);
+	}
+}
+
+/* Added with issue #4: what is alive but unreachable, who retains most. */
+static void leak_sections(FILE *out, const struct report *r, size_t limit)
+{
+	const struct leak_report *l = &r->leaks;
+	char h[32];
+
+	if (!r->leaks_done)
+		return;
+	fprintf(out, "Unreachable but alive: %llu objects, %s\n", (unsigned long long)l->unreachable.count,
+		human(l->unreachable.bytes, h, sizeof h));
+	group_table(out, "cyclic garbage (gc.collect() would free it)", &l->garbage, limit);
+	group_table(out, "leaked references (refcount above the references found)", &l->leaked, limit);
+	fputc('\n', out);
+	fprintf(out, "Suspects (retaining over the threshold of the heap's %s):\n",
+		human(l->heap_bytes, h, sizeof h));
+	if (!l->nsuspects)
+		fputs("  none\n", out);
+	for (size_t i = 0; i < l->nsuspects; i++)
+		fprintf(out, "  %zu. %s\n     at %#llx\n", i + 1, l->suspects[i].description,
+			(unsigned long long)l->suspects[i].addr);
+	fputc('\n', out);
+	fprintf(out, "Largest retainers (retained bytes, objects, path):\n");
+	for (size_t i = 0; i < l->nretainers && i < limit; i++)
+		fprintf(out, "  %12llu %9llu  %s %s\n", (unsigned long long)l->retainers[i].retained_bytes,
+			(unsigned long long)l->retainers[i].retained_objects, l->retainers[i].type,
+			l->retainers[i].path ? l->retainers[i].path : "?");
+	fputc('\n', out);
+}
+
+static void why_section(FILE *out, const struct report_why *w)
+{
+	if (!w->asked)
+		return;
+	if (!w->is_object)
+		fprintf(out, "Why alive: no object starts at %#llx\n\n", (unsigned long long)w->addr);
+	else if (!w->path)
+		fprintf(out, "Why alive: %#llx is not reachable from any root (see Unreachable)\n\n",
+			(unsigned long long)w->addr);
+	else
+		fprintf(out, "Why alive: %#llx is %s\n\n", (unsigned long long)w->addr, w->path);
+}
+
 int render_text(FILE *out, const struct report *r, const struct render_options *opt)
 {
 	header(out, r);
 	partition(out, "Kinds", r->census.kinds, r->census.nkinds, &r->census, opt->limit);
 	partition(out, "Types", r->census.types, r->census.ntypes, &r->census, opt->limit);
+	why_section(out, &r->why);
+	leak_sections(out, r, opt->limit);
 	stacks(out, r);
 	return ferror(out) ? -1 : 0;
 }

@@ -7,6 +7,7 @@
 #define PYCORE_REPORT_H
 
 #include "../analyze/census.h"
+#include "../analyze/leaks.h"
 #include "../analyze/pystack.h"
 
 #include <stdbool.h>
@@ -25,7 +26,25 @@ struct report {
 	struct pc_thread_stack *threads;   /* Python thread states */
 	size_t nthreads;
 	char warning[512];           /* what could not be read, or "" */
+
+	bool leaks_done;             /* the graph was analysed (not --no-leaks) */
+	struct leak_report leaks;
+	struct report_why {
+		bool asked;
+		uint64_t addr;
+		bool is_object;          /* the address is an object's */
+		char *path;              /* NULL: not reachable from a root */
+		struct why_step { uint64_t addr; const char *type; char via[160]; } *steps;
+		size_t nsteps;
+	} why;
 };
+
+/* The graph analyses (report/leakhunt.c): unreachable objects, retainers,
+ * suspects and, when asked, why one object is alive.  index: every object
+ * of the census, finished. */
+int report_leaks(struct pc_py *py, struct report *r, struct objindex *index,
+		 const struct leak_options *opt);
+void report_free(struct report *r);
 
 struct render_options {
 	size_t limit;                /* rows per table in text; JSON is complete */

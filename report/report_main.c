@@ -23,6 +23,8 @@
 #define PYCORE_VERSION "0.1.0"
 #endif
 #define DEFAULT_LIMIT 20
+#define DEFAULT_SUSPECT_PCT 10.0
+#define TOP_RETAINERS 20
 #define PROGRESS_DELAY 1.0           /* seconds: quick reports stay quiet */
 
 struct options {
@@ -30,6 +32,10 @@ struct options {
 	bool json;
 	size_t limit;
 	struct pc_search search;
+	bool no_leaks;               /* the census and the stacks only */
+	struct leak_options leak;
+	bool why;
+	uint64_t why_addr;
 };
 
 static void usage(FILE *f)
@@ -41,6 +47,10 @@ static void usage(FILE *f)
 		"\n"
 		"  -f, --format FMT          text (default) or json (pycore-report/1)\n"
 		"  -n, --limit N             rows per table in text (default %d)\n"
+		"      --why ADDRESS         why the object at ADDRESS (id() in hex or decimal)\n"
+		"                            is alive: its path from a root\n"
+		"      --suspect-threshold PCT  a leak suspect retains this much of the heap (10)\n"
+		"      --no-leaks            only the census and the stacks: no reference graph\n"
 		"      --exe PATH            the executable, if it moved\n"
 		"      --lib-search-path D   directories to find moved libraries in\n"
 		"      --sysroot DIR         the root the process saw (a container's)\n"
@@ -54,18 +64,22 @@ static void usage(FILE *f)
 
 static int parse_args(int argc, char **argv, struct options *o)
 {
-	enum { OPT_EXE = 256, OPT_LIBPATH, OPT_SYSROOT };
+	enum { OPT_EXE = 256, OPT_LIBPATH, OPT_SYSROOT, OPT_WHY, OPT_THRESHOLD, OPT_NO_LEAKS };
 	static const struct option longopts[] = {
 		{ "format", required_argument, 0, 'f' },  { "limit", required_argument, 0, 'n' },
 		{ "exe", required_argument, 0, OPT_EXE }, { "lib-search-path", required_argument, 0, OPT_LIBPATH },
 		{ "sysroot", required_argument, 0, OPT_SYSROOT }, { "help", no_argument, 0, 'h' },
-		{ "version", no_argument, 0, 'V' },       { 0, 0, 0, 0 },
+		{ "version", no_argument, 0, 'V' },       { "why", required_argument, 0, OPT_WHY },
+		{ "suspect-threshold", required_argument, 0, OPT_THRESHOLD },
+		{ "no-leaks", no_argument, 0, OPT_NO_LEAKS }, { 0, 0, 0, 0 },
 	};
 	char *end;
 	int c;
 
 	memset(o, 0, sizeof *o);
 	o->limit = DEFAULT_LIMIT;
+	o->leak.suspect_fraction = DEFAULT_SUSPECT_PCT / 100;
+	o->leak.top_retainers = TOP_RETAINERS;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "f:n:hV", longopts, NULL)) != -1) {
 		switch (c) {
@@ -82,6 +96,20 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case OPT_EXE: o->search.exe = optarg; break;
 		case OPT_LIBPATH: o->search.lib_path = optarg; break;
 		case OPT_SYSROOT: o->search.sysroot = optarg; break;
+		case OPT_NO_LEAKS: o->no_leaks = true; break;
+		case OPT_WHY:
+			o->why = true;
+			o->why_addr = strtoull(optarg, &end, 0);
+			if (*end || !*optarg)
+				return pc_fail(PC_EUSAGE, 0, "--why takes an address (0x7f… or decimal), "
+					       "not '%s'", optarg);
+			break;
+		case OPT_THRESHOLD:
+			o->leak.suspect_fraction = strtod(optarg, &end) / 100;
+			if (*end || !*optarg || o->leak.suspect_fraction <= 0 || o->leak.suspect_fraction > 1)
+				return pc_fail(PC_EUSAGE, 0, "--suspect-threshold takes a percentage "
+					       "(0 to 100], not '%s'", optarg);
+			break;
 		case 'h': usage(stdout); exit(0);
 		case 'V': printf("pycore-report %s\n", PYCORE_VERSION); exit(0);
 		default:
@@ -131,6 +159,7 @@ static int analyse(const struct options *o, struct pc_image *img, struct pc_py *
 		   struct report *r)
 {
 	struct pc_progress prog;
+	struct objindex index = { 0 };
 	int rc;
 
 	memset(r, 0, sizeof *r);
@@ -149,10 +178,22 @@ static int analyse(const struct options *o, struct pc_image *img, struct pc_py *
 	describe_python(r, py);
 	progress_init(&prog, "pycore-report: walking the heap", true);
 	prog.delay = PROGRESS_DELAY;
-	rc = census_take(py, &r->census, show_progress, &prog);
+	rc = census_take(py, &r->census, o->no_leaks ? NULL : &index, show_progress, &prog);
 	progress_clear(&prog);
-	if (rc < 0)
+	if (rc < 0) {
+		objindex_free(&index);
 		return pc_wrap("%s: walking the heap", o->core);
+	}
+	if (!o->no_leaks) {
+		r->why.asked = o->why;
+		r->why.addr = o->why_addr;
+		rc = objindex_finish(&index);
+		if (rc == 0)
+			rc = report_leaks(py, r, &index, &o->leak);
+		objindex_free(&index);
+		if (rc < 0)
+			return pc_wrap("%s: analysing references", o->core);
+	}
 	if (pystack_threads(py, &r->threads, &r->nthreads) < 0)
 		return pc_wrap("%s: reading thread stacks", o->core);
 	if (r->census.heap.unreadable)
@@ -174,7 +215,10 @@ int main(int argc, char **argv)
 	struct render_options ropt;
 	int rc = 0;
 
-	if (parse_args(argc, argv, &o) < 0 || analyse(&o, &img, &py, &r) < 0) {
+	if (parse_args(argc, argv, &o) < 0 ||
+	    (o.why && o.no_leaks && pc_fail(PC_EUSAGE, 0, "--why needs the reference graph: "
+					     "drop --no-leaks") < 0) ||
+	    analyse(&o, &img, &py, &r) < 0) {
 		fprintf(stderr, "pycore-report: %s\n", pc_errmsg());
 		rc = pc_errcode() ? (int)pc_errcode() : 1;
 		goto out;
@@ -188,8 +232,7 @@ int main(int argc, char **argv)
 		rc = PC_EOUTPUT;
 	}
 out:
-	census_free(&r.census);
-	pystack_free(r.threads, r.nthreads);
+	report_free(&r);
 	if (img.core)
 		image_close(&img);
 	return rc;

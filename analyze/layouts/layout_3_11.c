@@ -68,6 +68,11 @@ static const struct layout_field fields[] = {
 	{ LF_TSTATE_THREAD_ID, 152, 8, 0 },
 	{ LF_TSTATE_NATIVE_THREAD_ID, 160, 8, 0 },
 	{ LF_TSTATE_DICT, 128, 8, 0 },
+	{ LF_TSTATE_DATASTACK, 296, 8, 0 },
+	{ LF_STACKCHUNK_PREVIOUS, 0, 8, 0 },
+	{ LF_STACKCHUNK_SIZE, 8, 8, 0 },
+	{ LF_STACKCHUNK_TOP, 16, 8, 0 },
+	{ LF_STACKCHUNK_DATA, 24, 8, 0 },
 	{ LF_GC_STATE_GENERATIONS, 24, 72, 0 },
 	{ LF_GC_STATE_PERMANENT, 104, 24, 0 },
 	{ LF_GC_STATE_COLLECTING, 200, 4, 0 },
@@ -124,6 +129,10 @@ static const struct layout_field fields[] = {
 	{ LF_DICTVALUES_VALUES, 0, 8, 0 },
 	{ LF_MODULE_DICT, 16, 8, 0 },
 	{ LF_MODULE_NAME, 48, 8, 0 },
+	{ LF_MODULE_DEF, 24, 8, 0 },
+	{ LF_MODULE_STATE, 32, 8, 0 },
+	{ LF_MODULEDEF_SIZE, 56, 8, 0 },
+	{ LF_WEAKREF_CALLBACK, 24, 8, 0 },
 	{ LF_FUNCTION_CODE, 48, 8, 0 },
 	{ LF_FUNCTION_DICT, 88, 8, 0 },
 	{ LF_FUNCTION_QUALNAME, 40, 8, 0 },
@@ -150,6 +159,8 @@ static const struct layout_field fields[] = {
 	{ LF_GEN_IFRAME, 80, 8, 0 },
 	{ LF_DEQUE_LEFTINDEX, 40, 8, 0 },	/* libpython3.11.so.1.0 DWARF: Modules/_collectionsmodule.c, not in the installed headers */
 	{ LF_DEQUE_BLOCK_DATA, 8, 512, 0 },	/* libpython3.11.so.1.0 DWARF: Modules/_collectionsmodule.c, not in the installed headers */
+	{ LF_DEQUE_BLOCK_RIGHTLINK, 520, 8, 0 },	/* libpython3.11.so.1.0 DWARF: Modules/_collectionsmodule.c, not in the installed headers */
+	{ LF_DEQUE_LEFTBLOCK, 24, 8, 0 },	/* libpython3.11.so.1.0 DWARF: Modules/_collectionsmodule.c, not in the installed headers */
 	{ LF_ODICT_FIRST, 48, 8, 0 },	/* libpython3.11.so.1.0 DWARF: Objects/odictobject.c, not in the installed headers */
 	{ LF_ODICT_FAST_NODES_SIZE, 72, 8, 0 },	/* libpython3.11.so.1.0 DWARF: Objects/odictobject.c, not in the installed headers */
 	{ LF_ARRAY_ALLOCATED, 32, 8, 0 },	/* array.cpython-311-x86_64-linux-gnu.so DWARF: Modules/arraymodule.c, not in the installed headers */
@@ -186,5 +197,5 @@ const struct layout_table layout_3_11 = {
 	.sizes = sizes, .nsizes = N(sizes),
 	.fields = fields, .nfields = N(fields),
 	.consts = consts, .nconsts = N(consts),
-	.ls_count = 44, .lf_count = 189, .lc_count = 17,
+	.ls_count = 44, .lf_count = 200, .lc_count = 17,
 };

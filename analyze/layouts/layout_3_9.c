@@ -117,6 +117,10 @@ static const struct layout_field fields[] = {
 	{ LF_DICTKEYS_INDICES, 40, -1, 0 },	/* libpython3.9.so.1.0 DWARF: Objects/dict-common.h, not in the installed headers */
 	{ LF_MODULE_DICT, 16, 8, 0 },	/* libpython3.9.so.1.0 DWARF: Objects/moduleobject.c, not in the installed headers */
 	{ LF_MODULE_NAME, 48, 8, 0 },	/* libpython3.9.so.1.0 DWARF: Objects/moduleobject.c, not in the installed headers */
+	{ LF_MODULE_DEF, 24, 8, 0 },	/* libpython3.9.so.1.0 DWARF: Objects/moduleobject.c, not in the installed headers */
+	{ LF_MODULE_STATE, 32, 8, 0 },	/* libpython3.9.so.1.0 DWARF: Objects/moduleobject.c, not in the installed headers */
+	{ LF_MODULEDEF_SIZE, 56, 8, 0 },
+	{ LF_WEAKREF_CALLBACK, 24, 8, 0 },
 	{ LF_FUNCTION_CODE, 16, 8, 0 },
 	{ LF_FUNCTION_DICT, 72, 8, 0 },
 	{ LF_FUNCTION_QUALNAME, 104, 8, 0 },
@@ -140,6 +144,8 @@ static const struct layout_field fields[] = {
 	{ LF_GEN_FRAME, 16, 8, 0 },
 	{ LF_DEQUE_LEFTINDEX, 40, 8, 0 },	/* libpython3.9.so.1.0 DWARF: Modules/_collectionsmodule.c, not in the installed headers */
 	{ LF_DEQUE_BLOCK_DATA, 8, 512, 0 },	/* libpython3.9.so.1.0 DWARF: Modules/_collectionsmodule.c, not in the installed headers */
+	{ LF_DEQUE_BLOCK_RIGHTLINK, 520, 8, 0 },	/* libpython3.9.so.1.0 DWARF: Modules/_collectionsmodule.c, not in the installed headers */
+	{ LF_DEQUE_LEFTBLOCK, 24, 8, 0 },	/* libpython3.9.so.1.0 DWARF: Modules/_collectionsmodule.c, not in the installed headers */
 	{ LF_ODICT_FIRST, 48, 8, 0 },	/* libpython3.9.so.1.0 DWARF: Objects/odictobject.c, not in the installed headers */
 	{ LF_ODICT_FAST_NODES_SIZE, 72, 8, 0 },	/* libpython3.9.so.1.0 DWARF: Objects/odictobject.c, not in the installed headers */
 	{ LF_ARRAY_ALLOCATED, 32, 8, 0 },	/* array.cpython-39-x86_64-linux-gnu.so DWARF: Modules/arraymodule.c, not in the installed headers */
@@ -174,5 +180,5 @@ const struct layout_table layout_3_9 = {
 	.sizes = sizes, .nsizes = N(sizes),
 	.fields = fields, .nfields = N(fields),
 	.consts = consts, .nconsts = N(consts),
-	.ls_count = 44, .lf_count = 189, .lc_count = 17,
+	.ls_count = 44, .lf_count = 200, .lc_count = 17,
 };

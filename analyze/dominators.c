@@ -1,0 +1,276 @@
+/* dominators.c — immediate dominators (Lengauer–Tarjan) and retained sizes
+ * of a graph in CSR form, without recursion, in 24 bytes per node plus 4
+ * per back edge (see dominators.h).
+ *
+ * Everything after the search works on DFS preorder numbers ("numbers"):
+ * number 0 is the root, and a node's tree parent, semidominator and
+ * dominator all have smaller numbers than the node.
+ *
+ * Memory is three arrays: pre (node -> number, 4 bytes), vert (number ->
+ * node, 4 bytes) and nd (16 bytes a number: the four fields that EVAL and
+ * the main pass touch together, so that one cache miss fetches them all),
+ * plus radj, the back edges.  The fields and what each holds when:
+ *
+ *   anc    the tree parent; in the main pass also the forest ancestor
+ *          (LINK(parent(w), w) sets ancestor(w) = parent(w), so the parent
+ *          is simply kept until path compression replaces it).
+ *   label  the back-edge count during the search; in the main pass the
+ *          EVAL label for linked nodes, the bucket head for the others.
+ *   lsemi  the semidominator of label (what EVAL compares, without a
+ *          second random access); before the main pass the smallest
+ *          tree or forward predecessor.
+ *   dom    the search's next-edge position on the DFS path; then the end
+ *          of the node's back-edge range; then, once the node is
+ *          processed, the bucket's next link and finally the dominator.
+ *
+ * pre is dead after the back edges are filled in; the main pass keeps
+ * each node's semidominator there (semi), which step 4 needs.
+ *
+ * The main pass processes numbers w = N-1 .. 1.  At step w the nodes > w
+ * are linked into the forest and those <= w are not, so "x is linked" is
+ * just x > w and needs no storage.  Fields of nodes at or below w are free
+ * for other uses: label of s <= w is the head of bucket s (the nodes whose
+ * semidominator is s), dom of x <= w the end of x's back-edge range (whose
+ * start is the dom of x-1).  Bucket s is emptied at step s, when the forest
+ * holds exactly the nodes > s, which gives EVAL the path from s (exclusive)
+ * down to the bucketed node as Lengauer and Tarjan's step 3 wants it.
+ *
+ * Predecessors stored: only the back edges v -> w with v > w (cross and back
+ * edges in DFS terms).  For a predecessor v < w EVAL(v) is v itself and its
+ * semidominator candidate is v, so those edges (tree, forward) just lower
+ * lsemi of w while the list is built.  Edges into the root and self-loops
+ * are dropped: they cannot change a semidominator.
+ *
+ * The search and the main pass are bound by memory latency on graphs
+ * without locality; the main pass prefetches the nodes that step w - AHEAD
+ * will evaluate.
+ */
+#include "dominators.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct node {
+	uint32_t anc, label, lsemi, dom;
+};
+
+enum { AHEAD = 8 };
+
+/* EVAL(v) of the simple Lengauer–Tarjan, v linked (v > cur): the node of
+ * smallest semidominator on the forest path from v up to, not including,
+ * its tree's root, through *best, and its semidominator as the value.
+ * COMPRESS without recursion: the walk up reverses the ancestor links, the
+ * walk down propagates labels and points every node at the root. */
+static inline uint32_t eval(struct node *nd, uint32_t v, uint32_t cur, uint32_t *best)
+{
+	uint32_t a = nd[v].anc;
+
+	if (a <= cur) {
+		*best = nd[v].label;
+		return nd[v].lsemi;
+	}
+	uint32_t prev = DOM_NONE, x = v;
+	do {
+		nd[x].anc = prev;
+		prev = x;
+		x = a;
+		a = nd[x].anc;
+	} while (a > cur);
+	/* x is the topmost linked node, a its tree's root. */
+	uint32_t b = nd[x].label, bsemi = nd[x].lsemi;
+	for (uint32_t y = prev; y != DOM_NONE;) {
+		struct node *ny = &nd[y];
+		uint32_t next = ny->anc;
+
+		if (bsemi < ny->lsemi) {
+			ny->label = b;
+			ny->lsemi = bsemi;
+		} else {
+			b = ny->label;
+			bsemi = ny->lsemi;
+		}
+		ny->anc = a;
+		y = next;
+	}
+	*best = b;
+	return bsemi;
+}
+
+int dominators(const struct dom_graph *g, uint32_t *idom, uint32_t *order, uint32_t *nreached)
+{
+	const uint32_t n = g->n, root = g->root;
+	const uint32_t *start = g->start, *adj = g->adj;
+
+	if (root >= n) {
+		errno = EINVAL;
+		return -1;
+	}
+	uint32_t *pre = malloc((size_t)n * sizeof *pre), *vert = malloc((size_t)n * sizeof *vert);
+	struct node *nd = malloc((size_t)n * sizeof *nd);
+	uint32_t *radj = NULL;
+
+	if (!pre || !vert || !nd)
+		goto nomem;
+
+	/* Iterative DFS.  The path from the root is the chain of tree parents;
+	 * nd[x].dom remembers where x's edge scan resumes. */
+	memset(pre, 0xff, (size_t)n * sizeof *pre);
+	pre[root] = 0;
+	vert[0] = root;
+	nd[0] = (struct node){ .anc = DOM_NONE, .label = 0, .dom = start[root] };
+	uint32_t N = 1, cur = 0;
+	size_t nback = 0;
+
+	for (;;) {
+		uint32_t v = vert[cur], e = nd[cur].dom, end = start[v + 1], w = 0;
+
+		for (; e < end; e++) {
+			w = adj[e];
+			uint32_t j = pre[w];
+
+			if (j == DOM_NONE)
+				break;
+			if (j != 0 && j < cur) {
+				/* a back edge, counted per target */
+				nd[j].label++;
+				nback++;
+			}
+		}
+		if (e < end) {
+			nd[cur].dom = e + 1;
+			pre[w] = N;
+			vert[N] = w;
+			nd[N] = (struct node){ .anc = cur, .label = 0, .dom = start[w] };
+			cur = N++;
+		} else {
+			cur = nd[cur].anc;
+			if (cur == DOM_NONE)
+				break;
+		}
+	}
+
+	radj = malloc((nback ? nback : 1) * sizeof *radj);
+	if (!radj)
+		goto nomem;
+
+	/* Back-edge ranges: dom = the start of the node's range, then, once
+	 * filled, its end.  lsemi starts as the tree parent and takes the
+	 * smallest forward predecessor; label becomes an empty bucket. */
+	{
+		uint32_t sum = 0;
+
+		for (uint32_t j = 0; j < N; j++) {
+			uint32_t c = nd[j].label;
+
+			nd[j].dom = sum;
+			nd[j].label = DOM_NONE;
+			nd[j].lsemi = j ? nd[j].anc : 0;
+			sum += c;
+		}
+	}
+	for (uint32_t i = 0; i < N; i++) {
+		uint32_t v = vert[i];
+
+		for (uint32_t e = start[v], end = start[v + 1]; e < end; e++) {
+			uint32_t j = pre[adj[e]];
+
+			if (j < i) {
+				if (j != 0)
+					radj[nd[j].dom++] = i;
+			} else if (i < nd[j].lsemi)
+				nd[j].lsemi = i;  /* forward edge (j == i: no effect) */
+		}
+	}
+
+	/* The main pass.  pre becomes semi. */
+	uint32_t *semi = pre;
+
+	for (uint32_t w = N - 1; w > 0; w--) {
+		if (w > AHEAD) {
+			uint32_t p = w - AHEAD, h = nd[p].label;
+
+			for (uint32_t k = nd[p - 1].dom, end = nd[p].dom; k < end; k++)
+				__builtin_prefetch(&nd[radj[k]]);
+			if (h != DOM_NONE)
+				__builtin_prefetch(&nd[h]);
+		}
+
+		/* Step 3 for bucket w: the forest holds exactly the nodes > w. */
+		for (uint32_t v = nd[w].label; v != DOM_NONE;) {
+			uint32_t next = nd[v].dom, u, su = eval(nd, v, w, &u);
+
+			nd[v].dom = su < w ? u : w;
+			v = next;
+		}
+
+		/* Step 2: the semidominator from the back edges. */
+		uint32_t s = nd[w].lsemi;
+
+		for (uint32_t k = nd[w - 1].dom, end = nd[w].dom; k < end; k++) {
+			uint32_t u, su = eval(nd, radj[k], w, &u);
+
+			if (su < s)
+				s = su;
+		}
+		semi[w] = s;
+
+		/* LINK(parent(w), w): anc is the parent already; w becomes its
+		 * own label.  Then into bucket s: dom of w, the end of w's range,
+		 * is no longer needed (step w-1 reads those of w-1 and w-2). */
+		nd[w].label = w;
+		nd[w].lsemi = s;
+		nd[w].dom = nd[s].label;
+		nd[s].label = w;
+	}
+	for (uint32_t v = nd[0].label; v != DOM_NONE;) {
+		uint32_t next = nd[v].dom;
+
+		nd[v].dom = 0;
+		v = next;
+	}
+	nd[0].dom = 0;
+
+	/* Step 4, in preorder: a node whose relative dominator is not its
+	 * semidominator shares its dominator's (already final) dominator. */
+	for (uint32_t i = 1; i < N; i++)
+		if (nd[i].dom != semi[i])
+			nd[i].dom = nd[nd[i].dom].dom;
+
+	for (uint32_t v = 0; v < n; v++)
+		idom[v] = DOM_NONE;
+	for (uint32_t i = 0; i < N; i++)
+		idom[vert[i]] = vert[nd[i].dom];
+	if (order)
+		memcpy(order, vert, (size_t)N * sizeof *order);
+	if (nreached)
+		*nreached = N;
+
+	free(radj);
+	free(nd);
+	free(vert);
+	free(pre);
+	return 0;
+
+nomem:
+	free(radj);
+	free(nd);
+	free(vert);
+	free(pre);
+	errno = ENOMEM;
+	return -1;
+}
+
+void dominators_retained(uint32_t n, const uint32_t *idom, const uint32_t *order, uint32_t nreached,
+			 const uint64_t *size, uint64_t *retained)
+{
+	memset(retained, 0, (size_t)n * sizeof(uint64_t));
+	for (uint32_t i = 0; i < nreached; i++)
+		retained[order[i]] = size[order[i]];
+	/* Reverse preorder: every node is complete before its dominator. */
+	for (uint32_t i = nreached; i-- > 1;) {
+		uint32_t v = order[i];
+
+		retained[idom[v]] += retained[v];
+	}
+}

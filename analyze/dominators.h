@@ -1,0 +1,62 @@
+/* dominators.h — the dominator tree of a large object graph, and retained
+ * sizes.
+ *
+ * dominators() is Lengauer–Tarjan (simple version: path compression, no
+ * balanced linking; O(e log n)), entirely iterative: the depth-first search
+ * keeps its stack in the tree's parent links and path compression reverses
+ * pointers instead of recursing, so a 10-million-long linked list costs no
+ * stack at all.
+ *
+ * Memory: five arrays of n uint32_t (20 bytes per node; of the pages only
+ * the first pass over one array touches all n entries, the others only the
+ * reached ones) plus 4 bytes per "back" edge: an edge v -> w that goes to a
+ * node w earlier in DFS preorder than v (cross and back edges; not the root,
+ * not a self-loop).  Tree and forward edges need no predecessor list: their
+ * contribution is folded in while the list is built.  Peak, at most
+ *     20 * n + 4 * (edges out of reached nodes) bytes,
+ * i.e. 20 bytes per node plus 4 bytes per edge in the worst case; random
+ * graphs have about half their edges "back".  Nothing else is allocated; nothing is
+ * written to the caller's arrays until every allocation has succeeded.
+ *
+ * Time: two passes over the reached nodes' edges (the search, which also
+ * counts the back edges, and the predecessor fill), then one
+ * Lengauer–Tarjan pass over the back edges.
+ */
+#ifndef PYCORE_DOMINATORS_H
+#define PYCORE_DOMINATORS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define DOM_NONE UINT32_MAX
+
+/* The graph: nodes 0..n-1; node `root` is the start (the caller adds a
+ * virtual root whose edges go to the real roots).  Out-edges of v are
+ * adj[start[v] .. start[v+1]); start has n+1 entries.  Every adj entry
+ * reachable from root must be < n.  Self-loops and duplicate edges are
+ * fine. */
+struct dom_graph {
+	uint32_t n;
+	uint32_t root;
+	const uint32_t *start;
+	const uint32_t *adj;
+};
+
+/* idom[v] = the immediate dominator of v; idom[root] = root; DOM_NONE for
+ * nodes not reachable from root.  idom must have room for n entries.  Also
+ * fills, when order is not NULL, the reachable nodes in DFS preorder
+ * (order[0] = root; room for n entries) and returns their count through
+ * *nreached (when not NULL).  In preorder a node's dominator always comes
+ * before it.
+ * Returns 0, or -1 on ENOMEM (errno set; idom, order and *nreached are not
+ * written), or -1 with errno EINVAL when root >= n. */
+int dominators(const struct dom_graph *g, uint32_t *idom, uint32_t *order, uint32_t *nreached);
+
+/* Retained size: retained[v] = size[v] + sum of retained of the nodes v
+ * immediately dominates; for unreachable nodes, 0.  Needs idom and the
+ * preorder from dominators() (nreached nodes of it).  retained has room for
+ * n entries.  Cannot fail; O(n). */
+void dominators_retained(uint32_t n, const uint32_t *idom, const uint32_t *order, uint32_t nreached,
+			 const uint64_t *size, uint64_t *retained);
+
+#endif

@@ -1,0 +1,220 @@
+/* graph.c — references and roots into CSR arrays. */
+#include "graph.h"
+
+#include "../common/error.h"
+#include "heap.h"
+#include "refs.h"
+
+#include <elf.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_THREADS 100000
+
+struct builder {
+	struct pc_graph *g;
+	uint64_t cap;
+	uint8_t *is_root;            /* one byte per node: already a root */
+	size_t roots_cap;
+	enum root_kind kind;         /* of the roots being added */
+	uint64_t source, owner;
+};
+
+static int push_edge(struct builder *b, uint32_t target)
+{
+	struct pc_graph *g = b->g;
+
+	if (g->nedges == b->cap) {
+		uint64_t cap = b->cap ? b->cap + b->cap / 2 : 1u << 20;
+		uint32_t *adj;
+		if (cap > UINT32_MAX)
+			return pc_fail(PC_EINTERNAL, 0, "more than 2^32 references");
+		if (!(adj = realloc(g->adj, cap * sizeof *adj)))
+			return pc_fail(PC_EINTERNAL, 0, "out of memory for references");
+		g->adj = adj;
+		b->cap = cap;
+	}
+	g->adj[g->nedges++] = target;
+	return 0;
+}
+
+static int edge_found(void *arg, uint32_t target)
+{
+	return push_edge(arg, target) < 0 ? -1 : 0;
+}
+
+/* A root object: its first finding only, with where it was found. */
+static int root_found(void *arg, uint32_t node)
+{
+	struct builder *b = arg;
+	struct pc_graph *g = b->g;
+
+	if (b->is_root[node])
+		return 0;
+	b->is_root[node] = 1;
+	if (g->nroots == b->roots_cap) {
+		size_t cap = b->roots_cap ? 2 * b->roots_cap : 1024;
+		struct graph_root *v = realloc(g->roots, cap * sizeof *v);
+		if (!v)
+			return pc_fail(PC_EINTERNAL, 0, "out of memory for roots");
+		g->roots = v;
+		b->roots_cap = cap;
+	}
+	g->roots[g->nroots++] = (struct graph_root){ node, b->kind, b->source, b->owner };
+	return 0;
+}
+
+/* One word at addr that should point to an object: a root of this kind. */
+static int root_field(struct pc_refs *r, struct builder *b, struct pc_py *py, uint64_t base,
+		      enum layout_field_id id, enum root_kind kind)
+{
+	b->kind = kind;
+	b->source = base + (uint64_t)py->L.off[id];
+	b->owner = base;
+	return LAYOUT_HAS(&py->L, id) ? refs_scan(r, b->source, 8, root_found, b) : 0;
+}
+
+static int scan_root(struct pc_refs *r, struct builder *b, enum root_kind kind, uint64_t owner,
+		     uint64_t addr, uint64_t len)
+{
+	b->kind = kind;
+	b->source = addr;
+	b->owner = owner;
+	return refs_scan(r, addr, len, root_found, b);
+}
+
+/* A thread: its state, and from 3.11 the chunks its frames live in. */
+static int thread_roots(struct pc_refs *r, struct builder *b, struct pc_py *py, uint64_t ts)
+{
+	uint64_t chunk = 0, size, prev;
+	int rc = scan_root(r, b, ROOT_THREAD, ts, ts, (uint64_t)py->L.size[LS_THREAD_STATE]);
+
+	if (rc || !LAYOUT_HAS(&py->L, LF_TSTATE_DATASTACK) ||
+	    py_field(py, ts, LF_TSTATE_DATASTACK, &chunk) < 0) {
+		pc_clear_error();
+		return rc;
+	}
+	/* Only the words in use (below top): above it lie stale values of
+	 * frames that have returned, which would keep garbage "alive". */
+	for (int k = 0; chunk && k < 1 << 16; k++) {
+		uint64_t top = 0, data = chunk + (uint64_t)py->L.off[LF_STACKCHUNK_DATA];
+		if (py_field(py, chunk, LF_STACKCHUNK_SIZE, &size) < 0 ||
+		    py_field(py, chunk, LF_STACKCHUNK_PREVIOUS, &prev) < 0 ||
+		    py_field(py, chunk, LF_STACKCHUNK_TOP, &top) < 0)
+			break;
+		if (top * 8 <= size && (rc = scan_root(r, b, ROOT_THREAD, ts, data, top * 8)) != 0)
+			return rc;
+		chunk = prev;
+	}
+	pc_clear_error();
+	return 0;
+}
+
+static int interpreter_roots(struct pc_refs *r, struct builder *b, struct pc_py *py)
+{
+	uint64_t interps[PY_INTERPRETERS_MAX], ts;
+	size_t n;
+	int rc = 0;
+
+	if (py_interpreters(py, interps, PY_INTERPRETERS_MAX, &n) < 0)
+		return -1;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		rc = root_field(r, b, py, interps[i], LF_INTERP_MODULES, ROOT_SYS_MODULES);
+		if (rc == 0)
+			rc = root_field(r, b, py, interps[i], LF_INTERP_SYSDICT, ROOT_SYS_DICT);
+		if (rc == 0)
+			rc = root_field(r, b, py, interps[i], LF_INTERP_BUILTINS, ROOT_BUILTINS);
+	}
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (py_field(py, interps[i], LF_INTERP_THREADS_HEAD, &ts) < 0)
+			ts = 0;
+		for (int k = 0; ts && k < MAX_THREADS && rc == 0; k++) {
+			rc = thread_roots(r, b, py, ts);
+			if (py_field(py, ts, LF_TSTATE_NEXT, &ts) < 0)
+				break;
+		}
+		pc_clear_error();
+	}
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = scan_root(r, b, ROOT_INTERPRETER, interps[i], interps[i],
+			       (uint64_t)py->L.size[LS_INTERP_STATE]);
+	return rc;
+}
+
+/* Writable data of every mapped ELF file: C statics. */
+static int static_roots(struct pc_refs *r, struct builder *b, struct pc_py *py)
+{
+	struct pc_core *core = py->img->core;
+	int rc;
+
+	for (size_t i = 0; i < core_segment_count(core); i++) {
+		const struct pc_core_segment *s = core_segment(core, i);
+		if (!(s->flags & PF_W) || heap_segment_is_anonymous(py, s))
+			continue;
+		if ((rc = scan_root(r, b, ROOT_C_STATIC, 0, s->vaddr, s->filesz)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int build_edges(struct pc_refs *r, struct builder *b)
+{
+	struct pc_graph *g = b->g;
+	bool conservative;
+	int rc;
+
+	for (uint32_t i = 0; i < g->n; i++) {
+		g->start[i] = (uint32_t)g->nedges;
+		if ((rc = refs_of(r, i, edge_found, b, &conservative)) != 0)
+			return rc;
+		if (conservative) {
+			g->index->v[i].flags |= OBJ_CONSERVATIVE;
+			g->conservative++;
+		}
+	}
+	g->start[g->n] = (uint32_t)g->nedges;
+	for (size_t k = 0; k < g->nroots; k++)
+		if ((rc = push_edge(b, g->roots[k].node)) != 0)
+			return rc;
+	g->start[g->n + 1] = (uint32_t)g->nedges;
+	return 0;
+}
+
+int graph_build(struct pc_py *py, struct pc_types *types, struct objindex *index,
+		struct pc_graph *g)
+{
+	struct builder b = { .g = g };
+	struct pc_refs *r = refs_new(py, types, index);
+	int rc = -1;
+
+	memset(g, 0, sizeof *g);
+	g->index = index;
+	g->n = (uint32_t)index->n;
+	b.g = g;
+	g->start = malloc(((size_t)g->n + 2) * sizeof *g->start);
+	b.is_root = calloc((size_t)g->n + 1, 1);
+	if (!r || !g->start || !b.is_root) {
+		pc_fail(PC_EINTERNAL, 0, "out of memory for the reference graph");
+		goto out;
+	}
+	/* Roots first (the order names paths), then every object's edges. */
+	rc = interpreter_roots(r, &b, py);
+	if (rc == 0)
+		rc = static_roots(r, &b, py);
+	if (rc == 0)
+		rc = build_edges(r, &b);
+out:
+	free(b.is_root);
+	refs_free(r);
+	if (rc != 0)
+		graph_free(g);
+	return rc ? -1 : 0;
+}
+
+void graph_free(struct pc_graph *g)
+{
+	free(g->start);
+	free(g->adj);
+	free(g->roots);
+	memset(g, 0, sizeof *g);
+}

@@ -1,0 +1,396 @@
+/* leaks.c — unreachable objects, dominators, retained sizes, suspects. */
+#include "leaks.h"
+
+#include "../common/error.h"
+#include "dominators.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { MARK_REACHED = 0, MARK_GARBAGE = 1, MARK_LEAKED = 2 };
+
+struct analysis {
+	struct pc_py *py;
+	struct pc_types *types;
+	const struct pc_graph *g;
+	struct pc_paths *paths;
+	uint32_t *idom, *order, nreached;
+	uint64_t *retained;          /* bytes, by node */
+	uint32_t *objects;           /* retained objects, by node */
+};
+
+static uint64_t size_of(const struct pc_graph *g, uint32_t v)
+{
+	return v < g->n ? g->index->v[v].size : 0;
+}
+
+/* ---- unreachable: garbage or leaked ----------------------------------- */
+
+/* References found to each unreachable object, from any object. */
+static uint32_t *count_incoming(const struct analysis *a)
+{
+	const struct pc_graph *g = a->g;
+	uint32_t *in = calloc(g->n ? g->n : 1, sizeof *in);
+
+	if (!in)
+		return NULL;
+	for (uint32_t v = 0; v < g->n; v++)
+		for (uint32_t e = g->start[v]; e < g->start[v + 1]; e++)
+			if (a->idom[g->adj[e]] == DOM_NONE && in[g->adj[e]] < UINT32_MAX)
+				in[g->adj[e]]++;
+	return in;
+}
+
+/* Does anything hold more references to v than the heap shows? */
+static bool refcount_exceeds(const struct analysis *a, uint32_t v, uint32_t found)
+{
+	uint64_t refcnt = 0;
+
+	if (py_u64(a->py, a->g->index->v[v].addr, &refcnt) < 0) {
+		pc_clear_error();
+		return false;
+	}
+	if (a->py->L.immortal_refcounts && (int32_t)(uint32_t)refcnt < 0)
+		return false;                 /* immortal: never freed, never leaked */
+	return refcnt > found;
+}
+
+/* mark[v]: reached, cyclic garbage, or leaked (held by a leak root). */
+static uint8_t *classify_unreachable(const struct analysis *a)
+{
+	const struct pc_graph *g = a->g;
+	uint32_t *in = count_incoming(a), *stack = NULL;
+	uint8_t *mark = calloc(g->n ? g->n : 1, 1);
+	size_t top = 0;
+
+	if (!in || !mark || !(stack = malloc((g->n ? g->n : 1) * sizeof *stack)))
+		goto fail;
+	for (uint32_t v = 0; v < g->n; v++)
+		if (a->idom[v] == DOM_NONE)
+			mark[v] = MARK_GARBAGE;
+	for (uint32_t v = 0; v < g->n; v++)
+		if (mark[v] == MARK_GARBAGE && refcount_exceeds(a, v, in[v])) {
+			mark[v] = MARK_LEAKED;
+			stack[top++] = v;
+		}
+	/* What only leaked objects keep alive cannot be collected either. */
+	while (top) {
+		uint32_t v = stack[--top];
+		for (uint32_t e = g->start[v]; e < g->start[v + 1]; e++)
+			if (mark[g->adj[e]] == MARK_GARBAGE) {
+				mark[g->adj[e]] = MARK_LEAKED;
+				stack[top++] = g->adj[e];
+			}
+	}
+	free(in);
+	free(stack);
+	return mark;
+fail:
+	free(in);
+	free(stack);
+	free(mark);
+	pc_fail(PC_EINTERNAL, 0, "out of memory classifying unreachable objects");
+	return NULL;
+}
+
+static int by_bytes(const void *x, const void *y)
+{
+	const struct census_row *a = x, *b = y;
+	if (a->bytes != b->bytes)
+		return a->bytes < b->bytes ? 1 : -1;
+	return strcmp(a->name, b->name);
+}
+
+/* Sum the objects marked `want` (or any unreachable when want < 0) by type. */
+static int tally(const struct analysis *a, const uint8_t *mark, int want, struct leak_group *out)
+{
+	size_t nt = types_count(a->types);
+	uint64_t *count = calloc(nt + 1, sizeof *count), *bytes = calloc(nt + 1, sizeof *bytes);
+
+	if (!count || !bytes)
+		goto fail;
+	for (uint32_t v = 0; v < a->g->n; v++) {
+		const struct objrec *o = &a->g->index->v[v];
+		if (mark[v] == MARK_REACHED || (want >= 0 && mark[v] != want))
+			continue;
+		count[o->type]++;
+		bytes[o->type] += o->size;
+		out->count++;
+		out->bytes += o->size;
+		if (out->nexamples < LEAK_EXAMPLES)
+			out->examples[out->nexamples++] = o->addr;
+	}
+	for (size_t t = 0; t < nt; t++) {
+		struct census_row *rows;
+		if (!count[t])
+			continue;
+		if (!(rows = realloc(out->types, (out->ntypes + 1) * sizeof *rows)))
+			goto fail;
+		out->types = rows;
+		rows[out->ntypes++] = (struct census_row){
+			types_name(a->types, types_at(a->types, t)), count[t], bytes[t] };
+	}
+	qsort(out->types, out->ntypes, sizeof *out->types, by_bytes);
+	free(count);
+	free(bytes);
+	return 0;
+fail:
+	free(count);
+	free(bytes);
+	return pc_fail(PC_EINTERNAL, 0, "out of memory");
+}
+
+/* ---- dominators and retained sizes ------------------------------------- */
+
+static int dominate(struct analysis *a)
+{
+	const struct pc_graph *g = a->g;
+	struct dom_graph dg = { g->n + 1, g->n, g->start, g->adj };
+	size_t n = (size_t)g->n + 1;
+
+	a->idom = malloc(n * sizeof *a->idom);
+	a->order = malloc(n * sizeof *a->order);
+	a->retained = calloc(n, sizeof *a->retained);
+	a->objects = calloc(n, sizeof *a->objects);
+	if (!a->idom || !a->order || !a->retained || !a->objects ||
+	    dominators(&dg, a->idom, a->order, &a->nreached) < 0)
+		return pc_fail(PC_EINTERNAL, 0, "out of memory computing dominators");
+	/* Children after their dominators in preorder: sum from the end. */
+	for (uint32_t k = a->nreached; k-- > 0;) {
+		uint32_t v = a->order[k];
+		a->retained[v] += size_of(g, v);
+		a->objects[v] += v < g->n;
+		if (v != g->n) {
+			a->retained[a->idom[v]] += a->retained[v];
+			a->objects[a->idom[v]] += a->objects[v];
+		}
+	}
+	return 0;
+}
+
+/* ---- retainers and suspects --------------------------------------------- */
+
+static int retainer_of(struct analysis *a, uint32_t v, struct retainer *r)
+{
+	const struct objrec *o = &a->g->index->v[v];
+
+	memset(r, 0, sizeof *r);
+	r->node = v;
+	r->addr = o->addr;
+	r->type = types_name(a->types, types_at(a->types, o->type));
+	r->retained_bytes = a->retained[v];
+	r->retained_objects = a->objects[v];
+	r->path = paths_name(a->paths, v, NULL, NULL);
+	pc_clear_error();
+	return 0;
+}
+
+static int by_retained(const void *x, const void *y)
+{
+	const struct retainer *a = x, *b = y;
+	return (a->retained_bytes < b->retained_bytes) - (a->retained_bytes > b->retained_bytes);
+}
+
+/* The top objects by retained size (a small sorted array). */
+static int top_retainers(struct analysis *a, size_t k, struct leak_report *out)
+{
+	uint32_t *best = calloc(k ? k : 1, sizeof *best);
+	size_t n = 0;
+
+	if (!best)
+		return pc_fail(PC_EINTERNAL, 0, "out of memory");
+	for (uint32_t i = 1; i < a->nreached; i++) {
+		uint32_t v = a->order[i];
+		size_t at = n < k ? n++ : k;
+		if (at == k && a->retained[best[k - 1]] >= a->retained[v])
+			continue;
+		if (at == k)
+			at = k - 1;
+		while (at > 0 && a->retained[best[at - 1]] < a->retained[v]) {
+			best[at] = best[at - 1];
+			at--;
+		}
+		best[at] = v;
+	}
+	out->retainers = calloc(n ? n : 1, sizeof *out->retainers);
+	if (!out->retainers) {
+		free(best);
+		return pc_fail(PC_EINTERNAL, 0, "out of memory");
+	}
+	for (size_t i = 0; i < n; i++)
+		retainer_of(a, best[i], &out->retainers[i]);
+	out->nretainers = n;
+	free(best);
+	return 0;
+}
+
+static const char *human(uint64_t bytes, char *buf, size_t cap)
+{
+	static const char *const unit[] = { "B", "KB", "MB", "GB", "TB" };
+	double v = (double)bytes;
+	int u = 0;
+
+	while (v >= 1000 && u < 4) {
+		v /= 1000;
+		u++;
+	}
+	snprintf(buf, cap, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
+	return buf;
+}
+
+/* "The list sys.modules['__main__'].BIG retains 41.2 MB (91%) in 200001
+ * objects, mostly BigItem and str." */
+static char *describe(struct analysis *a, const struct retainer *s, uint64_t heap,
+		      const struct census_row *mostly, size_t nmostly)
+{
+	char size[32], *text = NULL;
+	const char *second = nmostly > 1 ? mostly[1].name : NULL;
+
+	if (asprintf(&text, "The %s %s retains %s (%.0f%%) in %llu objects%s%s%s%s.", s->type,
+		     s->path ? s->path : "(unnamed)", human(s->retained_bytes, size, sizeof size),
+		     heap ? 100.0 * (double)s->retained_bytes / (double)heap : 0.0,
+		     (unsigned long long)s->retained_objects, nmostly ? ", mostly " : "",
+		     nmostly ? mostly[0].name : "", second ? " and " : "", second ? second : "") < 0)
+		return NULL;
+	(void)a;
+	return text;
+}
+
+/* Which suspect's dominator subtree each node is in (-1: none), by type. */
+static int describe_suspects(struct analysis *a, struct leak_report *out)
+{
+	const struct pc_graph *g = a->g;
+	size_t nt = types_count(a->types), ns = out->nsuspects;
+	int32_t *owner = malloc(((size_t)g->n + 1) * sizeof *owner);
+	uint64_t *bytes = calloc(ns * nt + 1, sizeof *bytes);
+
+	if (!owner || !bytes) {
+		free(owner);
+		free(bytes);
+		return pc_fail(PC_EINTERNAL, 0, "out of memory");
+	}
+	for (uint32_t k = 0; k < a->nreached; k++) {
+		uint32_t v = a->order[k];
+		owner[v] = v == g->n ? -1 : owner[a->idom[v]];
+		for (size_t s = 0; s < ns; s++)
+			if (out->suspects[s].node == v)
+				owner[v] = (int32_t)s;
+		if (owner[v] >= 0 && v < g->n)
+			bytes[(size_t)owner[v] * nt + g->index->v[v].type] += g->index->v[v].size;
+	}
+	for (size_t s = 0; s < ns; s++) {
+		struct census_row top[2] = { { 0 } };
+		size_t ntop = 0;
+		for (size_t t = 0; t < nt; t++) {
+			uint64_t b = bytes[s * nt + t];
+			if (!b)
+				continue;
+			struct census_row row = { types_name(a->types, types_at(a->types, t)), 0, b };
+			if (ntop < 2)
+				top[ntop++] = row;
+			else if (b > top[1].bytes)
+				top[1] = row;
+			if (ntop == 2 && top[1].bytes > top[0].bytes) {
+				struct census_row x = top[0];
+				top[0] = top[1];
+				top[1] = x;
+			}
+		}
+		out->suspects[s].description = describe(a, &out->suspects[s], out->heap_bytes, top, ntop);
+	}
+	free(owner);
+	free(bytes);
+	return 0;
+}
+
+/* Accumulation points: objects retaining at least the threshold whose
+ * dominated objects each retain less. */
+static int find_suspects(struct analysis *a, double fraction, struct leak_report *out)
+{
+	const struct pc_graph *g = a->g;
+	uint64_t threshold = (uint64_t)(fraction * (double)out->heap_bytes);
+	uint8_t *big_child = calloc((size_t)g->n + 1, 1);
+	size_t n = 0;
+
+	if (!big_child)
+		return pc_fail(PC_EINTERNAL, 0, "out of memory");
+	if (threshold == 0)
+		threshold = 1;
+	for (uint32_t k = 1; k < a->nreached; k++) {
+		uint32_t v = a->order[k];
+		if (a->retained[v] >= threshold)
+			big_child[a->idom[v]] = 1;
+	}
+	for (uint32_t k = 1; k < a->nreached; k++) {
+		uint32_t v = a->order[k];
+		struct retainer *grown;
+		if (a->retained[v] < threshold || big_child[v])
+			continue;
+		if (!(grown = realloc(out->suspects, (n + 1) * sizeof *grown))) {
+			free(big_child);
+			return pc_fail(PC_EINTERNAL, 0, "out of memory");
+		}
+		out->suspects = grown;
+		retainer_of(a, v, &out->suspects[n++]);
+	}
+	free(big_child);
+	out->nsuspects = n;
+	qsort(out->suspects, n, sizeof *out->suspects, by_retained);
+	return describe_suspects(a, out);
+}
+
+int leaks_analyse(struct pc_py *py, struct pc_types *types, const struct pc_graph *g,
+		  struct pc_paths *paths, const struct leak_options *opt, struct leak_report *out)
+{
+	struct analysis a = { py, types, g, paths, NULL, NULL, 0, NULL, NULL };
+	uint8_t *mark = NULL;
+	int rc = -1;
+
+	memset(out, 0, sizeof *out);
+	out->conservative = g->conservative;
+	for (uint32_t v = 0; v < g->n; v++)
+		out->heap_bytes += g->index->v[v].size;
+	if (dominate(&a) < 0 || !(mark = classify_unreachable(&a)))
+		goto done;
+	if (tally(&a, mark, -1, &out->unreachable) < 0 || tally(&a, mark, MARK_GARBAGE, &out->garbage) < 0 ||
+	    tally(&a, mark, MARK_LEAKED, &out->leaked) < 0)
+		goto done;
+	if (top_retainers(&a, opt->top_retainers, out) < 0 ||
+	    find_suspects(&a, opt->suspect_fraction, out) < 0)
+		goto done;
+	rc = 0;
+done:
+	free(mark);
+	free(a.idom);
+	free(a.order);
+	free(a.retained);
+	free(a.objects);
+	if (rc < 0)
+		leaks_free(out);
+	return rc;
+}
+
+static void free_group(struct leak_group *g)
+{
+	free(g->types);           /* names belong to the type table */
+}
+
+static void free_retainers(struct retainer *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].path);
+		free(v[i].description);
+	}
+	free(v);
+}
+
+void leaks_free(struct leak_report *r)
+{
+	free_group(&r->unreachable);
+	free_group(&r->garbage);
+	free_group(&r->leaked);
+	free_retainers(r->retainers, r->nretainers);
+	free_retainers(r->suspects, r->nsuspects);
+	memset(r, 0, sizeof *r);
+}

@@ -1,0 +1,62 @@
+/* leaks.h — who keeps the heap alive: reachability from the roots, what is
+ * alive but unreachable, retained sizes from the dominator tree, leak
+ * suspects.
+ *
+ * Unreachable objects are split as a collector would see them: those some
+ * unreachable object holds more references to than the graph shows (its
+ * refcount exceeds the references found: a reference leaked by C code,
+ * invisible to every in-process tool), together with everything only they
+ * keep alive, are *leaked references*; the rest is *cyclic garbage*, which
+ * gc.collect() would free.  Immortal objects are never leaks.
+ */
+#ifndef PYCORE_LEAKS_H
+#define PYCORE_LEAKS_H
+
+#include "census.h"
+#include "graph.h"
+#include "paths.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define LEAK_EXAMPLES 4
+
+struct leak_group {
+	uint64_t count, bytes;
+	struct census_row *types;    /* by bytes, descending */
+	size_t ntypes;
+	uint64_t examples[LEAK_EXAMPLES];   /* addresses */
+	size_t nexamples;
+};
+
+struct retainer {
+	uint32_t node;
+	uint64_t addr;
+	const char *type;            /* owned by the type table */
+	uint64_t retained_bytes, retained_objects;
+	char *path;                  /* NULL when unnamed */
+	char *description;           /* suspects only */
+};
+
+struct leak_report {
+	struct leak_group unreachable, garbage, leaked;
+	struct retainer *retainers;  /* the largest retained sizes */
+	size_t nretainers;
+	struct retainer *suspects;   /* accumulation points over the threshold */
+	size_t nsuspects;
+	uint64_t heap_bytes;         /* what percentages are of */
+	uint64_t conservative;       /* objects whose references were scanned */
+};
+
+struct leak_options {
+	double suspect_fraction;     /* of the heap's bytes: 0.10 */
+	size_t top_retainers;
+};
+
+/* The whole analysis over g.  The report's types come from types; paths
+ * names the retainers and suspects.  Returns 0 or -1. */
+int leaks_analyse(struct pc_py *py, struct pc_types *types, const struct pc_graph *g,
+		  struct pc_paths *paths, const struct leak_options *opt, struct leak_report *out);
+void leaks_free(struct leak_report *r);
+
+#endif

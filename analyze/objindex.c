@@ -1,0 +1,150 @@
+/* objindex.c — objects by address: natural merge sort, page directory. */
+#include "objindex.h"
+
+#include "../common/error.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define PAGE_SHIFT   12
+#define PAGE_OBJECTS 256          /* 4096 / the smallest object, 16 bytes */
+#define EMPTY_PAGE   UINT64_MAX
+
+int objindex_add(struct objindex *x, uint64_t addr, uint32_t type, uint64_t size)
+{
+	if (x->n == x->cap) {
+		size_t cap = x->cap ? x->cap * 2 : 1u << 16;
+		struct objrec *v = realloc(x->v, cap * sizeof *v);
+		if (!v)
+			return pc_fail(PC_EINTERNAL, 0, "out of memory indexing objects");
+		x->v = v;
+		x->cap = cap;
+	}
+	x->v[x->n++] = (struct objrec){ addr, size, type, 0 };
+	return 0;
+}
+
+/* Merge the sorted runs [a, b) and [b, c) of src into dst. */
+static void merge(const struct objrec *src, struct objrec *dst, size_t a, size_t b, size_t c)
+{
+	size_t i = a, j = b, k = a;
+
+	while (i < b && j < c)
+		dst[k++] = src[j].addr < src[i].addr ? src[j++] : src[i++];
+	memcpy(dst + k, src + i, (b - i) * sizeof *src);
+	k += b - i;
+	memcpy(dst + k, src + j, (c - j) * sizeof *src);
+}
+
+/* The walk yields long ascending runs (arenas, heaps): merge neighbouring
+ * runs until one is left — O(n log runs). */
+static int sort_by_address(struct objindex *x)
+{
+	struct objrec *a = x->v, *b;
+	size_t *runs, nruns = 0;
+
+	if (x->n < 2)
+		return 0;
+	runs = malloc((x->n + 1) * sizeof *runs);
+	b = malloc(x->n * sizeof *b);
+	if (!runs || !b) {
+		free(runs);
+		free(b);
+		return pc_fail(PC_EINTERNAL, 0, "out of memory sorting objects");
+	}
+	runs[nruns++] = 0;
+	for (size_t i = 1; i < x->n; i++)
+		if (a[i].addr < a[i - 1].addr)
+			runs[nruns++] = i;
+	runs[nruns] = x->n;
+	while (nruns > 1) {
+		size_t out = 0;
+		for (size_t r = 0; r < nruns; r += 2) {
+			size_t end = r + 2 <= nruns ? runs[r + 2] : runs[nruns];
+			if (r + 1 < nruns)
+				merge(a, b, runs[r], runs[r + 1], end);
+			else
+				memcpy(b + runs[r], a + runs[r], (end - runs[r]) * sizeof *a);
+			runs[out++] = runs[r];
+		}
+		runs[out] = x->n;
+		nruns = out;
+		struct objrec *t = a;
+		a = b;
+		b = t;
+	}
+	if (a != x->v) {
+		memcpy(x->v, a, x->n * sizeof *a);
+		b = a;
+	}
+	free(b);
+	free(runs);
+	return 0;
+}
+
+static size_t dir_slot(const struct objindex *x, uint64_t page)
+{
+	size_t i = (size_t)(page * 0x9E3779B97F4A7C15ull >> 17) & (x->ndir - 1);
+
+	while (x->dir[i].page != EMPTY_PAGE && x->dir[i].page != page)
+		i = (i + 1) & (x->ndir - 1);
+	return i;
+}
+
+int objindex_finish(struct objindex *x)
+{
+	size_t pages = 0, kept = 0;
+
+	if (sort_by_address(x) < 0)
+		return -1;
+	for (size_t i = 0; i < x->n; i++)     /* one object per address */
+		if (!kept || x->v[i].addr != x->v[kept - 1].addr)
+			x->v[kept++] = x->v[i];
+	x->n = kept;
+	for (size_t i = 0; i < x->n; i++)
+		pages += !i || x->v[i].addr >> PAGE_SHIFT != x->v[i - 1].addr >> PAGE_SHIFT;
+	for (x->ndir = 16; x->ndir < 2 * pages; x->ndir *= 2)
+		;
+	x->dir = malloc(x->ndir * sizeof *x->dir);
+	if (!x->dir)
+		return pc_fail(PC_EINTERNAL, 0, "out of memory indexing objects");
+	for (size_t i = 0; i < x->ndir; i++)
+		x->dir[i].page = EMPTY_PAGE;
+	for (size_t i = 0; i < x->n; i++) {
+		uint64_t page = x->v[i].addr >> PAGE_SHIFT;
+		size_t s = dir_slot(x, page);
+		if (x->dir[s].page == EMPTY_PAGE) {
+			x->dir[s].page = page;
+			x->dir[s].first = (uint32_t)i;
+		}
+	}
+	return 0;
+}
+
+int64_t objindex_find(const struct objindex *x, uint64_t addr)
+{
+	size_t s, lo, hi;
+
+	if (!x->ndir)
+		return -1;
+	s = dir_slot(x, addr >> PAGE_SHIFT);
+	if (x->dir[s].page == EMPTY_PAGE)
+		return -1;
+	lo = x->dir[s].first;
+	hi = lo + PAGE_OBJECTS < x->n ? lo + PAGE_OBJECTS : x->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (x->v[mid].addr < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < x->n && x->v[lo].addr == addr ? (int64_t)lo : -1;
+}
+
+void objindex_free(struct objindex *x)
+{
+	free(x->v);
+	free(x->dir);
+	memset(x, 0, sizeof *x);
+}

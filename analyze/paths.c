@@ -1,0 +1,391 @@
+/* paths.c — shortest paths from the roots, and their Python names. */
+#include "paths.h"
+
+#include "../common/error.h"
+#include "../common/le.h"
+#include "pyattr.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define UNSEEN    UINT32_MAX
+#define PATH_MAX_STEPS 4096
+#define KEY_TEXT  96
+
+struct pc_paths {
+	struct pc_py *py;
+	struct pc_types *types;
+	const struct pc_graph *g;
+	uint32_t *parent;            /* UNSEEN, or the node it was reached from (n: a root) */
+};
+
+static const enum root_kind root_order[] = {
+	ROOT_SYS_MODULES, ROOT_SYS_DICT, ROOT_BUILTINS, ROOT_THREAD, ROOT_INTERPRETER, ROOT_C_STATIC,
+};
+
+/* Breadth-first from the roots of one kind, over what is not seen yet. */
+static void search_from(struct pc_paths *p, enum root_kind kind, uint32_t *queue)
+{
+	const struct pc_graph *g = p->g;
+	size_t head = 0, tail = 0;
+
+	for (size_t k = 0; k < g->nroots; k++)
+		if (g->roots[k].kind == kind && p->parent[g->roots[k].node] == UNSEEN) {
+			p->parent[g->roots[k].node] = g->n;
+			queue[tail++] = g->roots[k].node;
+		}
+	while (head < tail) {
+		uint32_t v = queue[head++];
+		for (uint32_t e = g->start[v]; e < g->start[v + 1]; e++) {
+			uint32_t w = g->adj[e];
+			if (p->parent[w] == UNSEEN) {
+				p->parent[w] = v;
+				queue[tail++] = w;
+			}
+		}
+	}
+}
+
+struct pc_paths *paths_new(struct pc_py *py, struct pc_types *types, const struct pc_graph *g)
+{
+	struct pc_paths *p = calloc(1, sizeof *p);
+	uint32_t *queue = malloc(((size_t)g->n + 1) * sizeof *queue);
+
+	if (!p || !queue || !(p->parent = malloc(((size_t)g->n + 1) * sizeof *p->parent))) {
+		free(queue);
+		if (p)
+			free(p->parent);
+		free(p);
+		pc_fail(PC_EINTERNAL, 0, "out of memory for paths");
+		return NULL;
+	}
+	p->py = py;
+	p->types = types;
+	p->g = g;
+	for (size_t i = 0; i <= g->n; i++)
+		p->parent[i] = UNSEEN;
+	for (size_t k = 0; k < sizeof root_order / sizeof root_order[0]; k++)
+		search_from(p, root_order[k], queue);
+	free(queue);
+	return p;
+}
+
+void paths_free(struct pc_paths *p)
+{
+	if (p)
+		free(p->parent);
+	free(p);
+}
+
+/* ---- naming one step ---------------------------------------------------- */
+
+static const struct py_type *type_of(struct pc_paths *p, uint32_t node)
+{
+	return types_at(p->types, p->g->index->v[node].type);
+}
+
+static uint64_t addr_of(struct pc_paths *p, uint32_t node)
+{
+	return p->g->index->v[node].addr;
+}
+
+static bool is_known(struct pc_paths *p, uint32_t node, enum py_known_type k)
+{
+	const struct py_type *t = type_of(p, node);
+	return t && t->addr == p->py->known[k];
+}
+
+static bool has_flag(struct pc_paths *p, uint32_t node, enum layout_const_id flag)
+{
+	const struct py_type *t = type_of(p, node);
+	return t && p->py->L.konst[flag] != LAYOUT_ABSENT && (t->flags & (uint64_t)p->py->L.konst[flag]);
+}
+
+/* A key as Python would print it: 'text', 42, or <type>. */
+static void key_repr(struct pc_paths *p, uint64_t key, char *buf, size_t cap)
+{
+	char text[KEY_TEXT];
+	int64_t v;
+
+	if (py_str(p->py, key, text, sizeof text) == 0) {
+		snprintf(buf, cap, "'%s'", text);
+	} else if (py_int(p->py, key, &v) == 0) {
+		snprintf(buf, cap, "%lld", (long long)v);
+	} else {
+		uint64_t t = 0;
+		const struct py_type *ty;
+		py_type_of(p->py, key, &t);
+		ty = types_lookup(p->types, t);
+		snprintf(buf, cap, "<%s>", ty ? types_name(p->types, ty) : "?");
+	}
+	pc_clear_error();
+}
+
+static bool is_identifier(const char *s)
+{
+	if (!*s || (*s >= '0' && *s <= '9'))
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+		      *s == '_' || (unsigned char)*s >= 0x80))
+			return false;
+	return true;
+}
+
+struct key_search {
+	uint64_t child;
+	uint64_t key;
+	bool is_key;
+};
+
+static int match_value(struct pc_py *py, uint64_t key, uint64_t value, void *arg)
+{
+	struct key_search *s = arg;
+
+	(void)py;
+	if (value == s->child || key == s->child) {
+		s->key = key;
+		s->is_key = key == s->child;
+		return 1;
+	}
+	return 0;
+}
+
+/* key as an attribute name (".name") when it is a str identifier and the
+ * mapping holds attributes, else as a subscript ("[key]"). */
+static void name_key(struct pc_paths *p, uint64_t key, bool attributes, char *via, size_t cap)
+{
+	char text[KEY_TEXT], repr[KEY_TEXT + 8];
+
+	if (attributes && py_str(p->py, key, text, sizeof text) == 0 && is_identifier(text)) {
+		snprintf(via, cap, ".%s", text);
+		return;
+	}
+	pc_clear_error();
+	key_repr(p, key, repr, sizeof repr);
+	snprintf(via, cap, "[%s]", repr);
+}
+
+/* dict -> child: by the key that holds it. */
+static void name_dict_step(struct pc_paths *p, uint64_t dict, uint64_t child, bool attributes,
+			   char *via, size_t cap)
+{
+	struct key_search s = { child, 0, false };
+	char key[KEY_TEXT + 8];
+
+	if (py_dict_foreach(p->py, dict, match_value, &s) <= 0) {
+		pc_clear_error();
+		snprintf(via, cap, "[?]");
+		return;
+	}
+	if (s.is_key) {
+		key_repr(p, s.key, key, sizeof key);
+		snprintf(via, cap, ".keys() %s", key);
+		return;
+	}
+	name_key(p, s.key, attributes, via, cap);
+}
+
+/* list or tuple -> child: "[i]". */
+static bool name_item_step(struct pc_paths *p, uint32_t parent, uint64_t child, char *via, size_t cap)
+{
+	struct pc_py *py = p->py;
+	uint64_t obj = addr_of(p, parent), n = 0, items = obj + (uint64_t)py->L.off[LF_TUPLE_ITEMS];
+	const uint8_t *v;
+	bool is_list = has_flag(p, parent, LC_TPFLAGS_LIST_SUBCLASS);
+
+	if (py_field(py, obj, LF_VAROBJECT_SIZE, &n) < 0 ||
+	    (is_list && py_u64(py, obj + (uint64_t)py->L.off[LF_LIST_ITEMS], &items) < 0) ||
+	    n > (1ull << 32) || !(v = py_ptr(py, items, (size_t)n * 8))) {
+		pc_clear_error();
+		return false;
+	}
+	for (uint64_t i = 0; i < n; i++)
+		if (le_get64(v + 8 * i) == child) {
+			snprintf(via, cap, "[%llu]", (unsigned long long)i);
+			return true;
+		}
+	return false;
+}
+
+/* An object holding the dict it exposes as attributes (a module's md_dict,
+ * a class's tp_dict, an instance's __dict__)? */
+static bool holds_as_dict(struct pc_paths *p, uint32_t parent, uint64_t child)
+{
+	struct pc_py *py = p->py;
+	uint64_t obj = addr_of(p, parent), d = 0;
+	const struct py_type *t = type_of(p, parent);
+
+	if (is_known(p, parent, PT_MODULE))
+		return py_field(py, obj, LF_MODULE_DICT, &d) == 0 && d == child;
+	if (t && t->rule == SIZE_TYPE)
+		return py_field(py, obj, LF_TYPE_DICT, &d) == 0 && d == child;
+	if (!t || !t->is_heap)
+		return false;
+	/* An instance: its managed dict, or the one at tp_dictoffset. */
+	if (py->L.has_preheader && py_u64(py, obj - py->gc_head - 8, &d) == 0 && d == child)
+		return true;
+	if (t->dictoffset > 0 && py_u64(py, obj + (uint64_t)t->dictoffset, &d) == 0 && d == child)
+		return true;
+	pc_clear_error();
+	return false;
+}
+
+/* An attribute an instance holds in its values array (3.11+): ".name". */
+static bool name_value_step(struct pc_paths *p, uint32_t parent, uint64_t child, char *via,
+			    size_t cap)
+{
+	const struct py_type *t = type_of(p, parent);
+	uint64_t slots, count, keys, key;
+	const uint8_t *v;
+
+	if (!t || !t->is_heap ||
+	    py_managed_values(p->py, addr_of(p, parent), t->addr, t->flags, &slots, &count, &keys) < 0 ||
+	    !slots || count > 4096 || !(v = py_ptr(p->py, slots, (size_t)count * 8))) {
+		pc_clear_error();
+		return false;
+	}
+	for (uint64_t i = 0; i < count; i++)
+		if (le_get64(v + 8 * i) == child) {
+			if (py_dict_keys_key_at(p->py, keys, i, &key) < 0 || !key)
+				break;
+			name_key(p, key, true, via, cap);
+			return true;
+		}
+	pc_clear_error();
+	return false;
+}
+
+/* Everything else: what the parent holds, by type. */
+static void name_other_step(struct pc_paths *p, uint32_t child, char *via, size_t cap)
+{
+	const struct py_type *ct = type_of(p, child);
+	snprintf(via, cap, "-><%s>", ct ? types_name(p->types, ct) : "?");
+}
+
+/* How parent holds child; *attributes tells whether child is a dict whose
+ * keys are attribute names (entered through its owner). */
+static void name_step(struct pc_paths *p, uint32_t parent, uint32_t child, bool parent_attributes,
+		      char *via, size_t cap, bool *attributes)
+{
+	uint64_t c = addr_of(p, child);
+
+	*attributes = false;
+	if (has_flag(p, parent, LC_TPFLAGS_DICT_SUBCLASS)) {
+		name_dict_step(p, addr_of(p, parent), c, parent_attributes, via, cap);
+	} else if ((has_flag(p, parent, LC_TPFLAGS_LIST_SUBCLASS) ||
+		    has_flag(p, parent, LC_TPFLAGS_TUPLE_SUBCLASS)) &&
+		   name_item_step(p, parent, c, via, cap)) {
+		/* named */
+	} else if (holds_as_dict(p, parent, c)) {
+		via[0] = '\0';
+		*attributes = true;
+	} else if (!name_value_step(p, parent, c, via, cap)) {
+		name_other_step(p, child, via, cap);
+	}
+}
+
+/* ---- the root ----------------------------------------------------------- */
+
+static const struct graph_root *root_record(struct pc_paths *p, uint32_t node)
+{
+	for (size_t k = 0; k < p->g->nroots; k++)
+		if (p->g->roots[k].node == node)
+			return &p->g->roots[k];
+	return NULL;
+}
+
+static const char *file_at(struct pc_paths *p, uint64_t addr)
+{
+	struct pc_core *core = p->py->img->core;
+
+	for (size_t i = 0; i < core_file_count(core); i++) {
+		const struct pc_core_file *f = core_file(core, i);
+		if (addr >= f->start && addr < f->end)
+			return strrchr(f->path, '/') ? strrchr(f->path, '/') + 1 : f->path;
+	}
+	return "?";
+}
+
+static void name_root(struct pc_paths *p, uint32_t node, char *via, size_t cap, bool *attributes)
+{
+	const struct graph_root *r = root_record(p, node);
+	uint64_t tid = 0;
+
+	*attributes = false;
+	switch (r ? r->kind : ROOT_C_STATIC) {
+	case ROOT_SYS_MODULES:
+		snprintf(via, cap, "sys.modules");
+		return;
+	case ROOT_SYS_DICT:
+		snprintf(via, cap, "sys");
+		*attributes = true;
+		return;
+	case ROOT_BUILTINS:
+		snprintf(via, cap, "builtins");
+		*attributes = true;
+		return;
+	case ROOT_THREAD:
+		if (py_field(p->py, r->owner, LAYOUT_HAS(&p->py->L, LF_TSTATE_NATIVE_THREAD_ID) ?
+				     LF_TSTATE_NATIVE_THREAD_ID : LF_TSTATE_THREAD_ID, &tid) < 0)
+			pc_clear_error();
+		snprintf(via, cap, "<thread %llu>-><%s>", (unsigned long long)(uint32_t)tid,
+			 types_name(p->types, type_of(p, node)));
+		return;
+	case ROOT_INTERPRETER:
+		snprintf(via, cap, "<interpreter state>-><%s>", types_name(p->types, type_of(p, node)));
+		return;
+	case ROOT_C_STATIC:
+		snprintf(via, cap, "<C static in %s>-><%s>", r ? file_at(p, r->source) : "?",
+			 types_name(p->types, type_of(p, node)));
+		return;
+	}
+}
+
+char *paths_name(struct pc_paths *p, uint32_t node, struct path_step **steps, size_t *nsteps)
+{
+	uint32_t chain[PATH_MAX_STEPS];
+	size_t n = 0, len = 0, cap = 256;
+	struct path_step *st = NULL;
+	char *text = NULL;
+	bool attributes;
+
+	if (node >= p->g->n || p->parent[node] == UNSEEN)
+		return NULL;
+	for (uint32_t v = node; v != p->g->n && n < PATH_MAX_STEPS; v = p->parent[v])
+		chain[n++] = v;
+	if (!(text = malloc(cap)) || !(st = calloc(n, sizeof *st))) {
+		free(text);
+		pc_fail(PC_EINTERNAL, 0, "out of memory naming a path");
+		return NULL;
+	}
+	for (size_t k = 0; k < n; k++) {
+		uint32_t v = chain[n - 1 - k];
+		st[k].node = v;
+		if (k == 0)
+			name_root(p, v, st[k].via, sizeof st[k].via, &attributes);
+		else
+			name_step(p, chain[n - k], v, attributes, st[k].via, sizeof st[k].via, &attributes);
+		size_t add = strlen(st[k].via);
+		if (len + add + 1 > cap) {
+			char *grown = realloc(text, cap = 2 * (len + add + 1));
+			if (!grown) {
+				free(text);
+				free(st);
+				pc_fail(PC_EINTERNAL, 0, "out of memory naming a path");
+				return NULL;
+			}
+			text = grown;
+		}
+		memcpy(text + len, st[k].via, add + 1);
+		len += add;
+	}
+	if (steps) {
+		*steps = st;
+		*nsteps = n;
+	} else {
+		free(st);
+	}
+	return text;
+}

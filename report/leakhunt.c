@@ -1,0 +1,73 @@
+/* leakhunt.c — from the census's objects to the leak analyses: build the
+ * reference graph, find paths, analyse, answer --why; keep only what the
+ * renderers need, so the graph's memory goes before rendering. */
+#include "report.h"
+
+#include "../analyze/graph.h"
+#include "../analyze/paths.h"
+#include "../common/error.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int answer_why(struct pc_types *types, const struct pc_graph *g, struct pc_paths *paths,
+		      struct report_why *why)
+{
+	int64_t node = objindex_find(g->index, why->addr);
+	struct path_step *steps = NULL;
+	size_t n = 0;
+
+	why->is_object = node >= 0;
+	if (node < 0)
+		return 0;
+	why->path = paths_name(paths, (uint32_t)node, &steps, &n);
+	if (!why->path)
+		return pc_errcode() ? -1 : 0;  /* unreachable: no path */
+	why->steps = calloc(n ? n : 1, sizeof *why->steps);
+	if (!why->steps) {
+		free(steps);
+		return pc_fail(PC_EINTERNAL, 0, "out of memory");
+	}
+	for (size_t k = 0; k < n; k++) {
+		const struct objrec *o = &g->index->v[steps[k].node];
+		why->steps[k].addr = o->addr;
+		why->steps[k].type = types_name(types, types_at(types, o->type));
+		memcpy(why->steps[k].via, steps[k].via, sizeof why->steps[k].via);
+	}
+	why->nsteps = n;
+	free(steps);
+	return 0;
+}
+
+int report_leaks(struct pc_py *py, struct report *r, struct objindex *index,
+		 const struct leak_options *opt)
+{
+	struct pc_types *types = r->census.type_table;
+	struct pc_graph g;
+	struct pc_paths *paths = NULL;
+	int rc = -1;
+
+	if (graph_build(py, types, index, &g) < 0)
+		return -1;
+	if (!(paths = paths_new(py, types, &g)))
+		goto out;
+	if (leaks_analyse(py, types, &g, paths, opt, &r->leaks) < 0)
+		goto out;
+	r->leaks_done = true;
+	if (r->why.asked && answer_why(types, &g, paths, &r->why) < 0)
+		goto out;
+	rc = 0;
+out:
+	paths_free(paths);
+	graph_free(&g);
+	return rc;
+}
+
+void report_free(struct report *r)
+{
+	leaks_free(&r->leaks);
+	free(r->why.path);
+	free(r->why.steps);
+	census_free(&r->census);
+	pystack_free(r->threads, r->nthreads);
+}
