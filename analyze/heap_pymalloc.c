@@ -192,6 +192,12 @@ static int find_arena_vector(struct pc_py *py, uint64_t *vec, uint32_t *count,
 static int scan_for_pools(struct pc_py *py, struct heap_regions *covered, heap_block_fn fn,
 			  void *arg, struct heap_stats *st);
 
+static int by_address(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return (x > y) - (x < y);
+}
+
 static int walk_vector(struct pc_py *py, uint64_t vec, uint32_t count,
 		       struct heap_regions *covered, heap_block_fn fn, void *arg,
 		       struct heap_stats *st)
@@ -210,14 +216,24 @@ static int walk_vector(struct pc_py *py, uint64_t vec, uint32_t count,
 		heap_note_unreadable(st);
 		return scan_for_pools(py, covered, fn, arg, st);
 	}
+	/* In address order: the objects then come out sorted, which is what
+	 * the object index wants (one long run instead of one per arena). */
+	struct arena_ref { uint64_t address, carved; } *order = malloc((size_t)count * sizeof *order);
+	size_t n = 0;
+	if (!order)
+		return pc_fail(PC_EINTERNAL, 0, "out of memory for the arena list");
 	for (uint32_t i = 0; i < count; i++) {
 		const uint8_t *a = v + (size_t)i * ARENA_OBJECT_SIZE;
-		uint64_t address = le_get64(a + ARENA_ADDRESS);
-		if (address && (rc = walk_arena(py, address, le_get64(a + ARENA_POOL_ADDRESS), &pool_size,
-						covered, fn, arg, st)) != 0)
-			return rc;
+		if (le_get64(a + ARENA_ADDRESS))
+			order[n++] = (struct arena_ref){ le_get64(a + ARENA_ADDRESS),
+							 le_get64(a + ARENA_POOL_ADDRESS) };
 	}
-	return 0;
+	qsort(order, n, sizeof *order, by_address);
+	rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = walk_arena(py, order[i].address, order[i].carved, &pool_size, covered, fn, arg, st);
+	free(order);
+	return rc;
 }
 
 /* Stripped builds before 3.12: every pool-aligned page of anonymous

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #define PAGE_SHIFT   12
-#define PAGE_OBJECTS 256          /* 4096 / the smallest object, 16 bytes */
 #define EMPTY_PAGE   UINT64_MAX
 
 int objindex_add(struct objindex *x, uint64_t addr, uint32_t type, uint64_t size)
@@ -116,7 +115,9 @@ int objindex_finish(struct objindex *x)
 		if (x->dir[s].page == EMPTY_PAGE) {
 			x->dir[s].page = page;
 			x->dir[s].first = (uint32_t)i;
+			x->dir[s].count = 0;
 		}
+		x->dir[s].count++;
 	}
 	return 0;
 }
@@ -131,7 +132,7 @@ int64_t objindex_find(const struct objindex *x, uint64_t addr)
 	if (x->dir[s].page == EMPTY_PAGE)
 		return -1;
 	lo = x->dir[s].first;
-	hi = lo + PAGE_OBJECTS < x->n ? lo + PAGE_OBJECTS : x->n;
+	hi = lo + x->dir[s].count;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		if (x->v[mid].addr < addr)

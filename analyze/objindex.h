@@ -27,7 +27,7 @@ enum {
 struct objindex {
 	struct objrec *v;
 	size_t n, cap;
-	struct { uint64_t page; uint32_t first; } *dir;   /* open addressing */
+	struct { uint64_t page; uint32_t first, count; } *dir;   /* open addressing */
 	size_t ndir;                 /* a power of two, or 0 before finish */
 };
 

@@ -2,8 +2,9 @@
 
     python3 report_judge.py run REPORT CORE OUT.json RESULTS.tsv REP
     python3 report_judge.py judge CENSUS.json RESULTS.tsv CORE_FACTS
+    python3 report_judge.py leaks CENSUS_RESULTS.tsv LEAK_RESULTS.tsv
 
-run: runs `REPORT --format json CORE > OUT.json` once, sampling the report
+run: runs `REPORT --format json $REPORT_FLAGS CORE > OUT.json` once, sampling the report
 process's /proc/PID/status every 10 ms (VmRSS, RssAnon, RssFile), and
 appends one line to RESULTS.tsv:
     rep  wall_s  objects  peak_anon  peak_file  peak_rss  maxrss  samples
@@ -69,7 +70,8 @@ def cmd_run(report, core, out_path, results, rep):
     rep = int(rep)
     with open(out_path, "wb") as out, open(out_path + ".err", "wb") as err:
         t0 = time.perf_counter()
-        proc = subprocess.Popen([report, "--format", "json", core], stdout=out,
+        flags = os.environ.get("REPORT_FLAGS", "").split()
+        proc = subprocess.Popen([report, "--format", "json"] + flags + [core], stdout=out,
                                 stderr=err, preexec_fn=pdeathsig)
 
     def on_signal(signum, frame):
@@ -227,7 +229,44 @@ def cmd_judge(census_path, results, facts):
     return 0
 
 
+LEAKS_TIME_RATIO = 2.0     # graph + dominators + suspects within 2x the plain census
+LEAKS_BYTES_PER_OBJECT = 96.0
+
+
+def load_runs(results):
+    rows = [l.split() for l in open(results) if l.strip()]
+    walls = [float(r[1]) for r in rows]
+    return statistics.median(walls), int(rows[0][2]), max(int(r[3]) for r in rows)
+
+
+def cmd_leaks(census_results, leak_results):
+    """The leak analysis (issue #4) against the plain census of the same core."""
+    c_wall, objects, _ = load_runs(census_results)
+    l_wall, l_objects, l_anon = load_runs(leak_results)
+    print("| pycore-report                            | objects    | seconds | peak private MB | bytes/object |")
+    print("|------------------------------------------|------------|---------|-----------------|--------------|")
+    print("| census only (--no-leaks)                 | %10s | %7.3f |                 |              |"
+          % ("{:,}".format(objects), c_wall))
+    print("| with graph, dominators, suspects         | %10s | %7.3f | %15.1f | %12.1f |"
+          % ("{:,}".format(l_objects), l_wall, l_anon / MB, l_anon / l_objects))
+    print()
+    print("targets (issue #4):")
+
+    def verdict(ok, text):
+        print("  %s  %s" % ("PASS" if ok else "MISS", text))
+
+    verdict(l_wall <= LEAKS_TIME_RATIO * c_wall,
+            "graph + dominators + suspects within %g x the plain census: %.3f s vs %.3f s (ratio %.2f)"
+            % (LEAKS_TIME_RATIO, l_wall, c_wall, l_wall / c_wall))
+    verdict(l_anon / l_objects <= LEAKS_BYTES_PER_OBJECT,
+            "peak private memory <= %g bytes per object: %.1f bytes (%.1f MB)"
+            % (LEAKS_BYTES_PER_OBJECT, l_anon / l_objects, l_anon / MB))
+    return 0
+
+
 def main():
+    if len(sys.argv) == 4 and sys.argv[1] == "leaks":
+        return cmd_leaks(*sys.argv[2:])
     if len(sys.argv) == 7 and sys.argv[1] == "run":
         return cmd_run(*sys.argv[2:])
     if len(sys.argv) == 5 and sys.argv[1] == "judge":

@@ -6,9 +6,22 @@
 #include "../analyze/graph.h"
 #include "../analyze/paths.h"
 #include "../common/error.h"
+#include "../common/progress.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* PYCORE_TIMING=1: how long each phase took, on stderr (for the bench). */
+static void phase_time(const struct report *r, const char *phase, double *since)
+{
+	double now = pc_now();
+
+	(void)r;
+	if (getenv("PYCORE_TIMING"))
+		fprintf(stderr, "pycore-report: %-8s %.3f s\n", phase, now - *since);
+	*since = now;
+}
 
 static int answer_why(struct pc_types *types, const struct pc_graph *g, struct pc_paths *paths,
 		      struct report_why *why)
@@ -47,12 +60,17 @@ int report_leaks(struct pc_py *py, struct report *r, struct objindex *index,
 	struct pc_paths *paths = NULL;
 	int rc = -1;
 
+	double t0 = pc_now();
+
 	if (graph_build(py, types, index, &g) < 0)
 		return -1;
+	phase_time(r, "graph", &t0);
 	if (!(paths = paths_new(py, types, &g)))
 		goto out;
+	phase_time(r, "paths", &t0);
 	if (leaks_analyse(py, types, &g, paths, opt, &r->leaks) < 0)
 		goto out;
+	phase_time(r, "leaks", &t0);
 	r->leaks_done = true;
 	if (r->why.asked && answer_why(types, &g, paths, &r->why) < 0)
 		goto out;

@@ -184,6 +184,8 @@ static int analyse(const struct options *o, struct pc_image *img, struct pc_py *
 		objindex_free(&index);
 		return pc_wrap("%s: walking the heap", o->core);
 	}
+	if (getenv("PYCORE_TIMING"))
+		fprintf(stderr, "pycore-report: census   %.3f s\n", pc_now() - prog.started);
 	if (!o->no_leaks) {
 		r->why.asked = o->why;
 		r->why.addr = o->why_addr;
