@@ -3,6 +3,7 @@
 
 #include "../common/error.h"
 #include "../common/le.h"
+#include "dupes.h"
 #include "pyattr.h"
 
 #include <stdio.h>
@@ -18,6 +19,7 @@ struct pc_paths {
 	struct pc_types *types;
 	const struct pc_graph *g;
 	uint32_t *parent;            /* UNSEEN, or the node it was reached from (n: a root) */
+	bool redact;
 };
 
 static const enum root_kind root_order[] = {
@@ -71,6 +73,11 @@ struct pc_paths *paths_new(struct pc_py *py, struct pc_types *types, const struc
 	return p;
 }
 
+void paths_redact(struct pc_paths *p, bool on)
+{
+	p->redact = on;
+}
+
 void paths_free(struct pc_paths *p)
 {
 	if (p)
@@ -109,7 +116,10 @@ static void key_repr(struct pc_paths *p, uint64_t key, char *buf, size_t cap)
 	int64_t v;
 
 	if (py_str(p->py, key, text, sizeof text) == 0) {
-		snprintf(buf, cap, "'%s'", text);
+		if (p->redact)
+			dupes_redacted(text, strlen(text), "chars", buf, cap);
+		else
+			snprintf(buf, cap, "'%s'", text);
 	} else if (py_int(p->py, key, &v) == 0) {
 		snprintf(buf, cap, "%lld", (long long)v);
 	} else {

@@ -14,6 +14,7 @@
 
 #include "graph.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,6 +28,10 @@ struct path_step {
 /* The search.  NULL with the error recorded. */
 struct pc_paths *paths_new(struct pc_py *py, struct pc_types *types, const struct pc_graph *g);
 void paths_free(struct pc_paths *p);
+
+/* --redact: dict keys in paths shown as their length and a hash (names
+ * of attributes stay: they are code, not data). */
+void paths_redact(struct pc_paths *p, bool on);
 
 /* The path to node as text (malloc'ed), and the steps when steps is not
  * NULL (malloc'ed, *nsteps of them, the root object first).  NULL when the

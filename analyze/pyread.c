@@ -381,3 +381,16 @@ int py_dict_keys_key_at(struct pc_py *py, uint64_t keys, uint64_t index, uint64_
 		return 0;
 	return py_u64(py, s.entries + index * s.entry_size + s.key_at, key);
 }
+
+int py_str_raw(struct pc_py *py, uint64_t obj, uint64_t *data, uint64_t *len, unsigned *kind)
+{
+	uint32_t state;
+
+	if (py_read(py, obj + L(py, LF_ASCII_STATE), &state, 4) < 0 ||
+	    py_field(py, obj, LF_ASCII_LENGTH, len) < 0 || str_data(py, obj, state, data) < 0)
+		return -1;
+	*kind = STR_KIND(state);
+	if ((*kind != 1 && *kind != 2 && *kind != 4) || *len > STR_MAX_LEN)
+		return pc_fail(PC_EFORMAT, 0, "damaged str at %#llx", (unsigned long long)obj);
+	return 0;
+}

@@ -80,6 +80,10 @@ int py_field(struct pc_py *py, uint64_t obj, enum layout_field_id id, uint64_t *
  * is not an error).  Fails when obj is not a str. */
 int py_str(struct pc_py *py, uint64_t obj, char *buf, size_t cap);
 
+/* Where a str's characters are: *len code points of *kind bytes each at
+ * *data (no check that obj is a str: the caller knows its type). */
+int py_str_raw(struct pc_py *py, uint64_t obj, uint64_t *data, uint64_t *len, unsigned *kind);
+
 /* An int object's value; fails when obj is not an int or does not fit. */
 int py_int(struct pc_py *py, uint64_t obj, int64_t *out);
 

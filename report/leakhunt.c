@@ -52,8 +52,10 @@ static int answer_why(struct pc_types *types, const struct pc_graph *g, struct p
 	return 0;
 }
 
+#define TOP_STRINGS 20
+
 int report_leaks(struct pc_py *py, struct report *r, struct objindex *index,
-		 const struct leak_options *opt)
+		 const struct leak_options *opt, bool redact)
 {
 	struct pc_types *types = r->census.type_table;
 	struct pc_graph g;
@@ -67,11 +69,15 @@ int report_leaks(struct pc_py *py, struct report *r, struct objindex *index,
 	phase_time(r, "graph", &t0);
 	if (!(paths = paths_new(py, types, &g)))
 		goto out;
+	paths_redact(paths, redact);
 	phase_time(r, "paths", &t0);
 	if (leaks_analyse(py, types, &g, paths, opt, &r->leaks) < 0)
 		goto out;
 	phase_time(r, "leaks", &t0);
 	r->leaks_done = true;
+	if (dupes_find(py, types, index, TOP_STRINGS, redact, &r->dupes) < 0)
+		goto out;
+	phase_time(r, "strings", &t0);
 	if (r->why.asked && answer_why(types, &g, paths, &r->why) < 0)
 		goto out;
 	rc = 0;
@@ -84,6 +90,7 @@ out:
 void report_free(struct report *r)
 {
 	leaks_free(&r->leaks);
+	dupes_free(&r->dupes);
 	free(r->why.path);
 	free(r->why.steps);
 	census_free(&r->census);

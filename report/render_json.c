@@ -108,6 +108,25 @@ static void put_retainers(FILE *out, const char *key, const struct retainer *v, 
 	fputs(n ? "\n  ]" : "]", out);
 }
 
+static void put_strings(FILE *out, const char *key, const struct dupe *v, size_t n, bool dupes)
+{
+	fprintf(out, ",\n  \"%s\": [", key);
+	for (size_t i = 0; i < n; i++) {
+		fprintf(out, "%s\n    {\"type\": \"%s\", \"address\": \"%#llx\", \"length\": %llu, ",
+			i ? "," : "", v[i].type, (unsigned long long)v[i].addr, (unsigned long long)v[i].length);
+		if (dupes)
+			fprintf(out, "\"count\": %llu, \"bytes\": %llu, \"wasted_bytes\": %llu, ",
+				(unsigned long long)v[i].count, (unsigned long long)v[i].bytes,
+				(unsigned long long)v[i].wasted);
+		else
+			fprintf(out, "\"bytes\": %llu, ", (unsigned long long)v[i].bytes);
+		fputs("\"value\": ", out);
+		put_str(out, v[i].value);
+		fputs("}", out);
+	}
+	fputs(n ? "\n  ]" : "]", out);
+}
+
 /* Added with issue #4: the graph's findings (absent with --no-leaks). */
 static void put_leaks(FILE *out, const struct report *r)
 {
@@ -132,6 +151,8 @@ static void put_leaks(FILE *out, const struct report *r)
 	fprintf(out, "},\n  \"graph\": {\"conservative_objects\": %llu}", (unsigned long long)l->conservative);
 	put_retainers(out, "retainers", l->retainers, l->nretainers);
 	put_retainers(out, "suspects", l->suspects, l->nsuspects);
+	put_strings(out, "duplicate_strings", r->dupes.duplicates, r->dupes.nduplicates, true);
+	put_strings(out, "largest_strings", r->dupes.largest, r->dupes.nlargest, false);
 }
 
 static void put_why(FILE *out, const struct report_why *w)

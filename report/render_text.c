@@ -143,6 +143,17 @@ static void leak_sections(FILE *out, const struct report *r, size_t limit)
 		fprintf(out, "  %zu. %s\n     at %#llx\n", i + 1, l->suspects[i].description,
 			(unsigned long long)l->suspects[i].addr);
 	fputc('\n', out);
+	fprintf(out, "Duplicate strings (%s would be saved; count, wasted bytes, value):\n",
+		human(r->dupes.wasted, h, sizeof h));
+	for (size_t i = 0; i < r->dupes.nduplicates && i < limit; i++)
+		fprintf(out, "  %8llu %10llu  %s\n", (unsigned long long)r->dupes.duplicates[i].count,
+			(unsigned long long)r->dupes.duplicates[i].wasted, r->dupes.duplicates[i].value);
+	fputc('\n', out);
+	fprintf(out, "Largest strings (bytes, value):\n");
+	for (size_t i = 0; i < r->dupes.nlargest && i < limit; i++)
+		fprintf(out, "  %10llu  %s\n", (unsigned long long)r->dupes.largest[i].bytes,
+			r->dupes.largest[i].value);
+	fputc('\n', out);
 	fprintf(out, "Largest retainers (retained bytes, objects, path):\n");
 	for (size_t i = 0; i < l->nretainers && i < limit; i++)
 		fprintf(out, "  %12llu %9llu  %s %s\n", (unsigned long long)l->retainers[i].retained_bytes,

@@ -7,6 +7,7 @@
 #define PYCORE_REPORT_H
 
 #include "../analyze/census.h"
+#include "../analyze/dupes.h"
 #include "../analyze/leaks.h"
 #include "../analyze/pystack.h"
 
@@ -29,6 +30,7 @@ struct report {
 
 	bool leaks_done;             /* the graph was analysed (not --no-leaks) */
 	struct leak_report leaks;
+	struct dupe_report dupes;    /* with the graph: duplicate and largest strings */
 	struct report_why {
 		bool asked;
 		uint64_t addr;
@@ -43,7 +45,7 @@ struct report {
  * suspects and, when asked, why one object is alive.  index: every object
  * of the census, finished. */
 int report_leaks(struct pc_py *py, struct report *r, struct objindex *index,
-		 const struct leak_options *opt);
+		 const struct leak_options *opt, bool redact);
 void report_free(struct report *r);
 
 struct render_options {

@@ -36,6 +36,7 @@ struct options {
 	struct leak_options leak;
 	bool why;
 	uint64_t why_addr;
+	bool redact;
 };
 
 static void usage(FILE *f)
@@ -51,6 +52,7 @@ static void usage(FILE *f)
 		"                            is alive: its path from a root\n"
 		"      --suspect-threshold PCT  a leak suspect retains this much of the heap (10)\n"
 		"      --no-leaks            only the census and the stacks: no reference graph\n"
+		"      --redact              show values (strings, dict keys) as length and hash\n"
 		"      --exe PATH            the executable, if it moved\n"
 		"      --lib-search-path D   directories to find moved libraries in\n"
 		"      --sysroot DIR         the root the process saw (a container's)\n"
@@ -64,14 +66,16 @@ static void usage(FILE *f)
 
 static int parse_args(int argc, char **argv, struct options *o)
 {
-	enum { OPT_EXE = 256, OPT_LIBPATH, OPT_SYSROOT, OPT_WHY, OPT_THRESHOLD, OPT_NO_LEAKS };
+	enum { OPT_EXE = 256, OPT_LIBPATH, OPT_SYSROOT, OPT_WHY, OPT_THRESHOLD, OPT_NO_LEAKS,
+	       OPT_REDACT };
 	static const struct option longopts[] = {
 		{ "format", required_argument, 0, 'f' },  { "limit", required_argument, 0, 'n' },
 		{ "exe", required_argument, 0, OPT_EXE }, { "lib-search-path", required_argument, 0, OPT_LIBPATH },
 		{ "sysroot", required_argument, 0, OPT_SYSROOT }, { "help", no_argument, 0, 'h' },
 		{ "version", no_argument, 0, 'V' },       { "why", required_argument, 0, OPT_WHY },
 		{ "suspect-threshold", required_argument, 0, OPT_THRESHOLD },
-		{ "no-leaks", no_argument, 0, OPT_NO_LEAKS }, { 0, 0, 0, 0 },
+		{ "no-leaks", no_argument, 0, OPT_NO_LEAKS }, { "redact", no_argument, 0, OPT_REDACT },
+		{ 0, 0, 0, 0 },
 	};
 	char *end;
 	int c;
@@ -97,6 +101,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case OPT_LIBPATH: o->search.lib_path = optarg; break;
 		case OPT_SYSROOT: o->search.sysroot = optarg; break;
 		case OPT_NO_LEAKS: o->no_leaks = true; break;
+		case OPT_REDACT: o->redact = true; break;
 		case OPT_WHY:
 			o->why = true;
 			o->why_addr = strtoull(optarg, &end, 0);
@@ -191,7 +196,7 @@ static int analyse(const struct options *o, struct pc_image *img, struct pc_py *
 		r->why.addr = o->why_addr;
 		rc = objindex_finish(&index);
 		if (rc == 0)
-			rc = report_leaks(py, r, &index, &o->leak);
+			rc = report_leaks(py, r, &index, &o->leak, o->redact);
 		objindex_free(&index);
 		if (rc < 0)
 			return pc_wrap("%s: analysing references", o->core);
