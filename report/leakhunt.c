@@ -80,6 +80,10 @@ int report_leaks(struct pc_py *py, struct report *r, struct objindex *index,
 	phase_time(r, "strings", &t0);
 	if (r->why.asked && answer_why(types, &g, paths, &r->why) < 0)
 		goto out;
+	if (r->meliae && render_meliae(r->meliae, py, types, &g, redact) < 0) {
+		pc_fail(PC_EOUTPUT, 0, "writing the Meliae dump failed");
+		goto out;
+	}
 	rc = 0;
 out:
 	paths_free(paths);

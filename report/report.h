@@ -39,6 +39,8 @@ struct report {
 		struct why_step { uint64_t addr; const char *type; char via[160]; } *steps;
 		size_t nsteps;
 	} why;
+	FILE *meliae;                /* --format meliae: written while the graph exists */
+	bool redact;
 };
 
 /* The graph analyses (report/leakhunt.c): unreachable objects, retainers,
@@ -47,6 +49,11 @@ struct report {
 int report_leaks(struct pc_py *py, struct report *r, struct objindex *index,
 		 const struct leak_options *opt, bool redact);
 void report_free(struct report *r);
+
+struct pc_graph;
+/* The objects and their references in Meliae's format, one per line. */
+int render_meliae(FILE *out, struct pc_py *py, struct pc_types *types, const struct pc_graph *g,
+		  bool redact);
 
 struct render_options {
 	size_t limit;                /* rows per table in text; JSON is complete */

@@ -29,7 +29,7 @@
 
 struct options {
 	const char *core;
-	bool json;
+	bool json, meliae;
 	size_t limit;
 	struct pc_search search;
 	bool no_leaks;               /* the census and the stacks only */
@@ -46,7 +46,8 @@ static void usage(FILE *f)
 		"                     [--lib-search-path DIR[:DIR]] [--sysroot DIR] CORE\n"
 		"Every live Python object in a core, by kind and type, and every thread's stack.\n"
 		"\n"
-		"  -f, --format FMT          text (default) or json (pycore-report/1)\n"
+		"  -f, --format FMT          text (default), json (pycore-report/1), or meliae\n"
+		"                            (one object per line, as Meliae's dumps)\n"
 		"  -n, --limit N             rows per table in text (default %d)\n"
 		"      --why ADDRESS         why the object at ADDRESS (id() in hex or decimal)\n"
 		"                            is alive: its path from a root\n"
@@ -88,9 +89,12 @@ static int parse_args(int argc, char **argv, struct options *o)
 	while ((c = getopt_long(argc, argv, "f:n:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
-			if (strcmp(optarg, "json") != 0 && strcmp(optarg, "text") != 0)
-				return pc_fail(PC_EUSAGE, 0, "--format is text or json, not '%s'", optarg);
+			if (strcmp(optarg, "json") != 0 && strcmp(optarg, "text") != 0 &&
+			    strcmp(optarg, "meliae") != 0)
+				return pc_fail(PC_EUSAGE, 0, "--format is text, json or meliae, not '%s'",
+					       optarg);
 			o->json = strcmp(optarg, "json") == 0;
+			o->meliae = strcmp(optarg, "meliae") == 0;
 			break;
 		case 'n':
 			o->limit = strtoul(optarg, &end, 10);
@@ -191,6 +195,8 @@ static int analyse(const struct options *o, struct pc_image *img, struct pc_py *
 	}
 	if (getenv("PYCORE_TIMING"))
 		fprintf(stderr, "pycore-report: census   %.3f s\n", pc_now() - prog.started);
+	if (o->meliae)
+		r->meliae = stdout;
 	if (!o->no_leaks) {
 		r->why.asked = o->why;
 		r->why.addr = o->why_addr;
@@ -225,6 +231,8 @@ int main(int argc, char **argv)
 	if (parse_args(argc, argv, &o) < 0 ||
 	    (o.why && o.no_leaks && pc_fail(PC_EUSAGE, 0, "--why needs the reference graph: "
 					     "drop --no-leaks") < 0) ||
+	    (o.meliae && o.no_leaks && pc_fail(PC_EUSAGE, 0, "--format meliae needs the reference "
+					       "graph: drop --no-leaks") < 0) ||
 	    analyse(&o, &img, &py, &r) < 0) {
 		fprintf(stderr, "pycore-report: %s\n", pc_errmsg());
 		rc = pc_errcode() ? (int)pc_errcode() : 1;
@@ -233,7 +241,10 @@ int main(int argc, char **argv)
 	if (r.warning[0])
 		fprintf(stderr, "pycore-report: warning: %s\n", r.warning);
 	ropt.limit = o.limit;
-	if ((o.json ? render_json(stdout, &r) : render_text(stdout, &r, &ropt)) < 0 ||
+	if (o.meliae) {
+		if (fflush(stdout) != 0)
+			rc = PC_EOUTPUT;       /* the dump was written during the analysis */
+	} else if ((o.json ? render_json(stdout, &r) : render_text(stdout, &r, &ropt)) < 0 ||
 	    fflush(stdout) != 0) {
 		fprintf(stderr, "pycore-report: writing the report failed\n");
 		rc = PC_EOUTPUT;
