@@ -16,9 +16,10 @@
  *          is simply kept until path compression replaces it).
  *   label  the back-edge count during the search; in the main pass the
  *          EVAL label for linked nodes, the bucket head for the others.
- *   lsemi  the semidominator of label (what EVAL compares, without a
- *          second random access); before the main pass the smallest
- *          tree or forward predecessor.
+ *   lsemi  the end of the node's edges in adj during the search; then
+ *          the smallest tree or forward predecessor; in the main pass the
+ *          semidominator of label (what EVAL compares, without a second
+ *          random access).
  *   dom    the search's next-edge position on the DFS path; then the end
  *          of the node's back-edge range; then, once the node is
  *          processed, the bucket's next link and finally the dominator.
@@ -31,7 +32,9 @@
  * just x > w and needs no storage.  Fields of nodes at or below w are free
  * for other uses: label of s <= w is the head of bucket s (the nodes whose
  * semidominator is s), dom of x <= w the end of x's back-edge range (whose
- * start is the dom of x-1).  Bucket s is emptied at step s, when the forest
+ * start is the end of x+1's: the ranges run from the last number down, so
+ * the main pass reads radj front to back and can prefetch the nodes it is
+ * about to evaluate).  Bucket s is emptied at step s, when the forest
  * holds exactly the nodes > s, which gives EVAL the path from s (exclusive)
  * down to the bucketed node as Lengauer and Tarjan's step 3 wants it.
  *
@@ -41,9 +44,8 @@
  * lsemi of w while the list is built.  Edges into the root and self-loops
  * are dropped: they cannot change a semidominator.
  *
- * The search and the main pass are bound by memory latency on graphs
- * without locality; the main pass prefetches the nodes that step w - AHEAD
- * will evaluate.
+ * All three passes are bound by memory latency on graphs without
+ * locality, hence the prefetches.
  */
 #include "dominators.h"
 
@@ -55,7 +57,8 @@ struct node {
 	uint32_t anc, label, lsemi, dom;
 };
 
-enum { AHEAD = 8 };
+/* Prefetch distances: nodes ahead in a pass, edges of a node first seen. */
+enum { AHEAD = 16, PREFETCH_EDGES = 16 };
 
 /* EVAL(v) of the simple Lengauer–Tarjan, v linked (v > cur): the node of
  * smallest semidominator on the forest path from v up to, not including,
@@ -114,39 +117,44 @@ int dominators(const struct dom_graph *g, uint32_t *idom, uint32_t *order, uint3
 		goto nomem;
 
 	/* Iterative DFS.  The path from the root is the chain of tree parents;
-	 * nd[x].dom remembers where x's edge scan resumes. */
+	 * x's edge scan resumes at nd[x].dom and ends at nd[x].lsemi. */
 	memset(pre, 0xff, (size_t)n * sizeof *pre);
-	pre[root] = 0;
-	vert[0] = root;
-	nd[0] = (struct node){ .anc = DOM_NONE, .label = 0, .dom = start[root] };
-	uint32_t N = 1, cur = 0;
+	uint32_t N = 0, cur = DOM_NONE;
 	size_t nback = 0;
 
-	for (;;) {
-		uint32_t v = vert[cur], e = nd[cur].dom, end = start[v + 1], w = 0;
+	for (uint32_t w = root; w != DOM_NONE;) {
+		/* Visit w, and start fetching what the scan of its edges and
+		 * the descent into a child will need. */
+		uint32_t first = start[w], last = start[w + 1];
 
-		for (; e < end; e++) {
-			w = adj[e];
-			uint32_t j = pre[w];
-
-			if (j == DOM_NONE)
-				break;
-			if (j != 0 && j < cur) {
-				/* a back edge, counted per target */
-				nd[j].label++;
-				nback++;
-			}
+		pre[w] = N;
+		vert[N] = w;
+		nd[N] = (struct node){ .anc = cur, .label = 0, .lsemi = last, .dom = first };
+		cur = N++;
+		for (uint32_t f = first; f < last && f - first < PREFETCH_EDGES; f++) {
+			__builtin_prefetch(&pre[adj[f]]);
+			__builtin_prefetch(&start[adj[f]]);
 		}
-		if (e < end) {
-			nd[cur].dom = e + 1;
-			pre[w] = N;
-			vert[N] = w;
-			nd[N] = (struct node){ .anc = cur, .label = 0, .dom = start[w] };
-			cur = N++;
-		} else {
-			cur = nd[cur].anc;
-			if (cur == DOM_NONE)
+		/* Scan on from cur, back up the path when it is done. */
+		for (w = DOM_NONE; cur != DOM_NONE; cur = nd[cur].anc) {
+			uint32_t e = nd[cur].dom, end = nd[cur].lsemi;
+
+			for (; e < end; e++) {
+				uint32_t j = pre[adj[e]];
+
+				if (j == DOM_NONE)
+					break;
+				if (j != 0 && j < cur) {
+					/* a back edge, counted per target */
+					nd[j].label++;
+					nback++;
+				}
+			}
+			if (e < end) {
+				nd[cur].dom = e + 1;
+				w = adj[e];
 				break;
+			}
 		}
 	}
 
@@ -154,13 +162,15 @@ int dominators(const struct dom_graph *g, uint32_t *idom, uint32_t *order, uint3
 	if (!radj)
 		goto nomem;
 
-	/* Back-edge ranges: dom = the start of the node's range, then, once
-	 * filled, its end.  lsemi starts as the tree parent and takes the
-	 * smallest forward predecessor; label becomes an empty bucket. */
+	/* Back-edge ranges, laid out from the last number down so that the
+	 * main pass reads radj front to back: dom = the start of the node's
+	 * range, then, once filled, its end.  lsemi starts as the tree parent
+	 * and takes the smallest forward predecessor; label becomes an empty
+	 * bucket. */
 	{
 		uint32_t sum = 0;
 
-		for (uint32_t j = 0; j < N; j++) {
+		for (uint32_t j = N; j-- > 0;) {
 			uint32_t c = nd[j].label;
 
 			nd[j].dom = sum;
@@ -172,6 +182,10 @@ int dominators(const struct dom_graph *g, uint32_t *idom, uint32_t *order, uint3
 	for (uint32_t i = 0; i < N; i++) {
 		uint32_t v = vert[i];
 
+		if ((size_t)i + 2 * AHEAD < N)
+			__builtin_prefetch(&start[vert[i + 2 * AHEAD]]);
+		if ((size_t)i + AHEAD < N)
+			__builtin_prefetch(&adj[start[vert[i + AHEAD]]]);
 		for (uint32_t e = start[v], end = start[v + 1]; e < end; e++) {
 			uint32_t j = pre[adj[e]];
 
@@ -183,15 +197,13 @@ int dominators(const struct dom_graph *g, uint32_t *idom, uint32_t *order, uint3
 		}
 	}
 
-	/* The main pass.  pre becomes semi. */
-	uint32_t *semi = pre;
+	/* The main pass.  pre becomes semi; k runs through radj. */
+	uint32_t *semi = pre, k = 0;
 
 	for (uint32_t w = N - 1; w > 0; w--) {
 		if (w > AHEAD) {
-			uint32_t p = w - AHEAD, h = nd[p].label;
+			uint32_t h = nd[w - AHEAD].label;
 
-			for (uint32_t k = nd[p - 1].dom, end = nd[p].dom; k < end; k++)
-				__builtin_prefetch(&nd[radj[k]]);
 			if (h != DOM_NONE)
 				__builtin_prefetch(&nd[h]);
 		}
@@ -207,7 +219,9 @@ int dominators(const struct dom_graph *g, uint32_t *idom, uint32_t *order, uint3
 		/* Step 2: the semidominator from the back edges. */
 		uint32_t s = nd[w].lsemi;
 
-		for (uint32_t k = nd[w - 1].dom, end = nd[w].dom; k < end; k++) {
+		for (uint32_t end = nd[w].dom; k < end; k++) {
+			if ((size_t)k + AHEAD < nback)
+				__builtin_prefetch(&nd[radj[k + AHEAD]]);
 			uint32_t u, su = eval(nd, radj[k], w, &u);
 
 			if (su < s)
@@ -217,7 +231,7 @@ int dominators(const struct dom_graph *g, uint32_t *idom, uint32_t *order, uint3
 
 		/* LINK(parent(w), w): anc is the parent already; w becomes its
 		 * own label.  Then into bucket s: dom of w, the end of w's range,
-		 * is no longer needed (step w-1 reads those of w-1 and w-2). */
+		 * is no longer needed. */
 		nd[w].label = w;
 		nd[w].lsemi = s;
 		nd[w].dom = nd[s].label;

@@ -7,20 +7,21 @@
  * pointers instead of recursing, so a 10-million-long linked list costs no
  * stack at all.
  *
- * Memory: five arrays of n uint32_t (20 bytes per node; of the pages only
- * the first pass over one array touches all n entries, the others only the
- * reached ones) plus 4 bytes per "back" edge: an edge v -> w that goes to a
- * node w earlier in DFS preorder than v (cross and back edges; not the root,
- * not a self-loop).  Tree and forward edges need no predecessor list: their
+ * Memory: 24 bytes per node (three arrays of n entries: 4 + 4 + 16 bytes;
+ * memset touches all of the first, the rest only the reached nodes' parts)
+ * plus 4 bytes per "back" edge: an edge v -> w to a node w earlier in DFS
+ * preorder than v (cross and back edges; not into the root, not a
+ * self-loop).  Tree and forward edges need no predecessor list: their
  * contribution is folded in while the list is built.  Peak, at most
- *     20 * n + 4 * (edges out of reached nodes) bytes,
- * i.e. 20 bytes per node plus 4 bytes per edge in the worst case; random
- * graphs have about half their edges "back".  Nothing else is allocated; nothing is
- * written to the caller's arrays until every allocation has succeeded.
+ *     24 * n + 4 * (edges out of reached nodes) bytes
+ * (in uniformly random graphs about half the edges are "back").  Nothing
+ * else is allocated, and nothing is written to the caller's arrays until
+ * every allocation has succeeded.
  *
  * Time: two passes over the reached nodes' edges (the search, which also
  * counts the back edges, and the predecessor fill), then one
- * Lengauer–Tarjan pass over the back edges.
+ * Lengauer–Tarjan pass over the back edges.  On large graphs without
+ * locality all three are bound by memory latency, not by instructions.
  */
 #ifndef PYCORE_DOMINATORS_H
 #define PYCORE_DOMINATORS_H

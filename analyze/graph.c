@@ -18,6 +18,8 @@ struct builder {
 	size_t roots_cap;
 	enum root_kind kind;         /* of the roots being added */
 	uint64_t source, owner;
+	struct { uint64_t start, end; } skip[PY_INTERPRETERS_MAX * 8 + 64];   /* free lists */
+	size_t nskip;
 };
 
 static int push_edge(struct builder *b, uint32_t target)
@@ -74,13 +76,71 @@ static int root_field(struct pc_refs *r, struct builder *b, struct pc_py *py, ui
 	return LAYOUT_HAS(&py->L, id) ? refs_scan(r, b->source, 8, root_found, b) : 0;
 }
 
+/* Scan [addr, addr+len) for roots, but not the free lists' slots: past
+ * the count in use they still point at objects since reused elsewhere. */
 static int scan_root(struct pc_refs *r, struct builder *b, enum root_kind kind, uint64_t owner,
 		     uint64_t addr, uint64_t len)
 {
+	uint64_t end = addr + len;
+	int rc;
+
 	b->kind = kind;
-	b->source = addr;
 	b->owner = owner;
-	return refs_scan(r, addr, len, root_found, b);
+	while (addr < end) {
+		uint64_t next = end, resume = end;
+		for (size_t k = 0; k < b->nskip; k++)
+			if (b->skip[k].end > addr && b->skip[k].start < next) {
+				next = b->skip[k].start > addr ? b->skip[k].start : addr;
+				resume = b->skip[k].end;
+			}
+		b->source = addr;
+		if (next > addr && (rc = refs_scan(r, addr, next - addr, root_found, b)) != 0)
+			return rc;
+		addr = resume;
+	}
+	return 0;
+}
+
+/* Up to 3.9 the free lists are C statics of libpython (named in .symtab
+ * only: a stripped 3.8 or 3.9 keeps them in the scan). */
+static void note_static_free_lists(struct builder *b, struct pc_py *py)
+{
+	static const char *const names[] = {
+		"free_list", "keys_free_list", "ag_value_freelist", "ag_asend_freelist",
+		"ctx_freelist",
+	};
+	uint64_t ranges[64][2];
+	size_t room = sizeof b->skip / sizeof b->skip[0] - b->nskip;
+
+	for (size_t m = 0; m < py->img->mods.n && room; m++) {
+		size_t n = module_data_symbols(&py->img->mods.v[m], names, sizeof names / sizeof names[0],
+					       ranges, room < 64 ? room : 64);
+		for (size_t k = 0; k < n; k++) {
+			b->skip[b->nskip].start = ranges[k][0];
+			b->skip[b->nskip].end = ranges[k][1];
+			b->nskip++;
+		}
+		room -= n;
+	}
+}
+
+/* The interpreters' free lists, to be left out of every root scan. */
+static void note_free_lists(struct builder *b, struct pc_py *py, const uint64_t *interps, size_t n)
+{
+	static const enum layout_field_id free_lists[] = {
+		LF_INTERP_FL_OBJECTS, LF_INTERP_FL_FLOAT, LF_INTERP_FL_TUPLE, LF_INTERP_FL_LIST,
+		LF_INTERP_FL_DICT, LF_INTERP_FL_FRAME, LF_INTERP_FL_ASYNC_GEN, LF_INTERP_FL_CONTEXT,
+	};
+
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < sizeof free_lists / sizeof free_lists[0]; k++) {
+			int64_t off = py->L.off[free_lists[k]], len = py->L.fsize[free_lists[k]];
+			if (off == LAYOUT_ABSENT || len <= 0 || b->nskip == sizeof b->skip / sizeof b->skip[0])
+				continue;
+			b->skip[b->nskip].start = interps[i] + (uint64_t)off;
+			b->skip[b->nskip].end = interps[i] + (uint64_t)(off + len);
+			b->nskip++;
+		}
 }
 
 /* A thread: its state, and from 3.11 the chunks its frames live in. */
@@ -118,6 +178,8 @@ static int interpreter_roots(struct pc_refs *r, struct builder *b, struct pc_py 
 
 	if (py_interpreters(py, interps, PY_INTERPRETERS_MAX, &n) < 0)
 		return -1;
+	note_free_lists(b, py, interps, n);
+	note_static_free_lists(b, py);
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		rc = root_field(r, b, py, interps[i], LF_INTERP_MODULES, ROOT_SYS_MODULES);
 		if (rc == 0)
@@ -141,12 +203,42 @@ static int interpreter_roots(struct pc_refs *r, struct builder *b, struct pc_py 
 	return rc;
 }
 
-/* Writable data of every mapped ELF file: C statics. */
-static int static_roots(struct pc_refs *r, struct builder *b, struct pc_py *py)
+/* The part of [start, end) the core holds, scanned as C statics. */
+static int scan_static_range(struct pc_refs *r, struct builder *b, struct pc_py *py,
+			     uint64_t start, uint64_t end)
 {
 	struct pc_core *core = py->img->core;
 	int rc;
 
+	for (size_t i = 0; i < core_segment_count(core); i++) {
+		const struct pc_core_segment *s = core_segment(core, i);
+		uint64_t lo = s->vaddr > start ? s->vaddr : start;
+		uint64_t hi = s->vaddr + s->filesz < end ? s->vaddr + s->filesz : end;
+		if (lo < hi && (rc = scan_root(r, b, ROOT_C_STATIC, 0, lo, hi - lo)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Writable data of every mapped ELF file: C statics.  From the binaries'
+ * program headers where found (which tell where .bss ends); else the
+ * file-backed writable segments (a core read without its binaries). */
+static int static_roots(struct pc_refs *r, struct builder *b, struct pc_py *py)
+{
+	struct pc_core *core = py->img->core;
+	uint64_t ranges[8][2];
+	bool missing = false;
+	int rc;
+
+	for (size_t m = 0; m < py->img->mods.n; m++) {
+		size_t n = module_writable(&py->img->mods.v[m], ranges, 8);
+		missing |= !py->img->mods.v[m].found;
+		for (size_t k = 0; k < n; k++)
+			if ((rc = scan_static_range(r, b, py, ranges[k][0], ranges[k][1])) != 0)
+				return rc;
+	}
+	if (!missing)
+		return 0;
 	for (size_t i = 0; i < core_segment_count(core); i++) {
 		const struct pc_core_segment *s = core_segment(core, i);
 		if (!(s->flags & PF_W) || heap_segment_is_anonymous(py, s))

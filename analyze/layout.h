@@ -92,6 +92,15 @@
 	X(LF_INTERP_BUILTINS,       "PyInterpreterState|_is", "builtins") \
 	X(LF_INTERP_OBMALLOC,       "PyInterpreterState|_is", "obmalloc") \
 	X(LF_INTERP_STATIC_TYPES,   "PyInterpreterState|_is", "types.builtins.initialized|types.builtins") \
+	/* free lists inside the interpreter state: stale pointers, not roots */ \
+	X(LF_INTERP_FL_OBJECTS,     "PyInterpreterState|_is", "object_state.freelists") \
+	X(LF_INTERP_FL_FLOAT,       "PyInterpreterState|_is", "float_state") \
+	X(LF_INTERP_FL_TUPLE,       "PyInterpreterState|_is", "tuple") \
+	X(LF_INTERP_FL_LIST,        "PyInterpreterState|_is", "list") \
+	X(LF_INTERP_FL_DICT,        "PyInterpreterState|_is", "dict_state") \
+	X(LF_INTERP_FL_FRAME,       "PyInterpreterState|_is", "frame") \
+	X(LF_INTERP_FL_ASYNC_GEN,   "PyInterpreterState|_is", "async_gen") \
+	X(LF_INTERP_FL_CONTEXT,     "PyInterpreterState|_is", "context") \
 	X(LF_STATIC_TYPE_STATE_DICT, "managed_static_type_state|static_builtin_state", "tp_dict") \
 	X(LF_TSTATE_NEXT,           "PyThreadState|_ts", "next") \
 	X(LF_TSTATE_INTERP,         "PyThreadState|_ts", "interp") \

@@ -42,18 +42,34 @@ static uint32_t *count_incoming(const struct analysis *a)
 	return in;
 }
 
-/* Does anything hold more references to v than the heap shows? */
-static bool refcount_exceeds(const struct analysis *a, uint32_t v, uint32_t found)
+static uint64_t refcount(const struct analysis *a, uint32_t v)
 {
 	uint64_t refcnt = 0;
 
-	if (py_u64(a->py, a->g->index->v[v].addr, &refcnt) < 0) {
+	if (py_u64(a->py, a->g->index->v[v].addr, &refcnt) < 0)
 		pc_clear_error();
-		return false;
+	return refcnt;
+}
+
+/* 3.12+: an immortal object is never freed, so it and what it holds are
+ * alive whatever refers to them. */
+static bool immortal(const struct analysis *a, uint32_t v)
+{
+	return a->py->L.immortal_refcounts && (int32_t)(uint32_t)refcount(a, v) < 0;
+}
+
+/* Mark what the stacked nodes reach among the nodes marked `from`. */
+static void spread(const struct pc_graph *g, uint8_t *mark, uint32_t *stack, size_t top,
+		   uint8_t from, uint8_t to)
+{
+	while (top) {
+		uint32_t v = stack[--top];
+		for (uint32_t e = g->start[v]; e < g->start[v + 1]; e++)
+			if (mark[g->adj[e]] == from) {
+				mark[g->adj[e]] = to;
+				stack[top++] = g->adj[e];
+			}
 	}
-	if (a->py->L.immortal_refcounts && (int32_t)(uint32_t)refcnt < 0)
-		return false;                 /* immortal: never freed, never leaked */
-	return refcnt > found;
 }
 
 /* mark[v]: reached, cyclic garbage, or leaked (held by a leak root). */
@@ -70,19 +86,19 @@ static uint8_t *classify_unreachable(const struct analysis *a)
 		if (a->idom[v] == DOM_NONE)
 			mark[v] = MARK_GARBAGE;
 	for (uint32_t v = 0; v < g->n; v++)
-		if (mark[v] == MARK_GARBAGE && refcount_exceeds(a, v, in[v])) {
+		if (mark[v] == MARK_GARBAGE && immortal(a, v)) {
+			mark[v] = MARK_REACHED;
+			stack[top++] = v;
+		}
+	spread(g, mark, stack, top, MARK_GARBAGE, MARK_REACHED);
+	top = 0;
+	for (uint32_t v = 0; v < g->n; v++)
+		if (mark[v] == MARK_GARBAGE && refcount(a, v) > in[v]) {
 			mark[v] = MARK_LEAKED;
 			stack[top++] = v;
 		}
 	/* What only leaked objects keep alive cannot be collected either. */
-	while (top) {
-		uint32_t v = stack[--top];
-		for (uint32_t e = g->start[v]; e < g->start[v + 1]; e++)
-			if (mark[g->adj[e]] == MARK_GARBAGE) {
-				mark[g->adj[e]] = MARK_LEAKED;
-				stack[top++] = g->adj[e];
-			}
-	}
+	spread(g, mark, stack, top, MARK_GARBAGE, MARK_LEAKED);
 	free(in);
 	free(stack);
 	return mark;

@@ -309,3 +309,52 @@ ssize_t module_read(const struct pc_module *m, uint64_t addr, void *buf, size_t 
 	}
 	return 0;
 }
+
+size_t module_writable(const struct pc_module *m, uint64_t (*ranges)[2], size_t max)
+{
+	size_t phnum, n = 0;
+
+	if (!m->elf || !m->have_bias || elf_getphdrnum(m->elf->elf, &phnum) < 0)
+		return 0;
+	for (size_t i = 0; i < phnum && n < max; i++) {
+		GElf_Phdr ph;
+		if (!gelf_getphdr(m->elf->elf, (int)i, &ph) || ph.p_type != PT_LOAD || !(ph.p_flags & PF_W))
+			continue;
+		ranges[n][0] = ph.p_vaddr + m->bias;
+		ranges[n][1] = ph.p_vaddr + ph.p_memsz + m->bias;
+		n++;
+	}
+	return n;
+}
+
+size_t module_data_symbols(const struct pc_module *m, const char *const *names, size_t nnames,
+			   uint64_t (*ranges)[2], size_t max)
+{
+	Elf_Scn *scn = NULL;
+	size_t n = 0;
+
+	if (!m->elf || !m->have_bias)
+		return 0;
+	while ((scn = elf_nextscn(m->elf->elf, scn)) != NULL && n < max) {
+		GElf_Shdr sh;
+		Elf_Data *data;
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB || !sh.sh_entsize ||
+		    !(data = elf_getdata(scn, NULL)))
+			continue;
+		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize && n < max; i++) {
+			GElf_Sym sym;
+			const char *name;
+			if (!gelf_getsym(data, (int)i, &sym) || GELF_ST_TYPE(sym.st_info) != STT_OBJECT ||
+			    !sym.st_size || !(name = elf_strptr(m->elf->elf, sh.sh_link, sym.st_name)))
+				continue;
+			for (size_t k = 0; k < nnames; k++)
+				if (strcmp(name, names[k]) == 0) {
+					ranges[n][0] = sym.st_value + m->bias;
+					ranges[n][1] = sym.st_value + sym.st_size + m->bias;
+					n++;
+					break;
+				}
+		}
+	}
+	return n;
+}

@@ -57,6 +57,18 @@ int module_symbol(const struct pc_module *m, const char *name, uint64_t *addr);
  * or -1 on an I/O error. */
 ssize_t module_read(const struct pc_module *m, uint64_t addr, void *buf, size_t len);
 
+/* The run-time [start, end) of the module's writable PT_LOADs: its .data
+ * and .bss, whose end no file mapping shows (.bss is anonymous memory
+ * after the file's pages).  How many (at most max); 0 when the file was
+ * not found. */
+size_t module_writable(const struct pc_module *m, uint64_t (*ranges)[2], size_t max);
+
+/* Every data object of .symtab with one of these names (local statics of
+ * the same name in several files included): its run-time [start, end).
+ * How many (at most max); 0 without the file or its .symtab. */
+size_t module_data_symbols(const struct pc_module *m, const char *const *names, size_t nnames,
+			   uint64_t (*ranges)[2], size_t max);
+
 /* "ab12…" for printing; buf holds at least 2 * BUILD_ID_MAX + 1. */
 const char *build_id_hex(const uint8_t *id, size_t len, char *buf);
 

@@ -67,6 +67,8 @@ static const struct layout_field fields[] = {
 	{ LF_INTERP_BUILTINS, 7648, 8, 0 },
 	{ LF_INTERP_OBMALLOC, 10800, 8, 0 },
 	{ LF_INTERP_STATIC_TYPES, 182968, 9600, 0 },
+	{ LF_INTERP_FL_OBJECTS, 10952, 3536, 0 },
+	{ LF_INTERP_FL_DICT, 82560, 80, 0 },
 	{ LF_STATIC_TYPE_STATE_DICT, 24, 8, 0 },
 	{ LF_TSTATE_NEXT, 8, 8, 0 },
 	{ LF_TSTATE_INTERP, 16, 8, 0 },
@@ -266,5 +268,5 @@ const struct layout_table layout_3_13 = {
 	.sizes = sizes, .nsizes = N(sizes),
 	.fields = fields, .nfields = N(fields),
 	.consts = consts, .nconsts = N(consts),
-	.ls_count = 44, .lf_count = 200, .lc_count = 17,
+	.ls_count = 44, .lf_count = 208, .lc_count = 17,
 };

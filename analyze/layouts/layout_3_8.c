@@ -179,5 +179,5 @@ const struct layout_table layout_3_8 = {
 	.sizes = sizes, .nsizes = N(sizes),
 	.fields = fields, .nfields = N(fields),
 	.consts = consts, .nconsts = N(consts),
-	.ls_count = 44, .lf_count = 200, .lc_count = 17,
+	.ls_count = 44, .lf_count = 208, .lc_count = 17,
 };
