@@ -356,6 +356,105 @@ static int find_suspects(struct analysis *a, double fraction, struct leak_report
 	return describe_suspects(a, out);
 }
 
+/* The summary's shape: children kept per level, and the smallest share of
+ * the heap a subtree needs to appear. */
+static const size_t summary_fanout[] = { 16, 10, 8, 6 };
+#define SUMMARY_LEVELS (sizeof summary_fanout / sizeof summary_fanout[0])
+#define SUMMARY_MIN_SHARE 0.002
+#define SUMMARY_LABEL_LEVELS 2
+
+/* Children of each node in the dominator tree, as CSR over the preorder. */
+static int dominator_children(const struct analysis *a, uint32_t **start, uint32_t **child)
+{
+	size_t n = (size_t)a->g->n + 1;
+
+	*start = calloc(n + 1, sizeof **start);
+	*child = malloc((a->nreached ? a->nreached : 1) * sizeof **child);
+	if (!*start || !*child)
+		return pc_fail(PC_EINTERNAL, 0, "out of memory for the dominator tree");
+	for (uint32_t k = 1; k < a->nreached; k++)
+		(*start)[a->idom[a->order[k]] + 1]++;
+	for (size_t v = 0; v < n; v++)
+		(*start)[v + 1] += (*start)[v];
+	uint32_t *fill = malloc(n * sizeof *fill);
+	if (!fill)
+		return pc_fail(PC_EINTERNAL, 0, "out of memory for the dominator tree");
+	memcpy(fill, *start, n * sizeof *fill);
+	for (uint32_t k = 1; k < a->nreached; k++)
+		(*child)[fill[a->idom[a->order[k]]]++] = a->order[k];
+	free(fill);
+	return 0;
+}
+
+static int add_summary(struct analysis *a, struct leak_report *out, uint32_t v, int32_t parent,
+		       size_t level)
+{
+	struct dom_summary *grown = realloc(out->tree, (out->ntree + 1) * sizeof *grown);
+	const struct objrec *o = v < a->g->n ? &a->g->index->v[v] : NULL;
+
+	if (!grown)
+		return pc_fail(PC_EINTERNAL, 0, "out of memory");
+	out->tree = grown;
+	grown[out->ntree] = (struct dom_summary){
+		parent, o ? o->addr : 0,
+		o ? types_name(a->types, types_at(a->types, o->type)) : "heap",
+		o && level <= SUMMARY_LABEL_LEVELS ? paths_name(a->paths, v, NULL, NULL) : NULL,
+		a->retained[v], a->objects[v] };
+	pc_clear_error();
+	out->ntree++;
+	return 0;
+}
+
+/* The biggest children of v, largest first (a small selection). */
+static size_t biggest_children(const struct analysis *a, const uint32_t *start, const uint32_t *child,
+			       uint32_t v, uint32_t *best, size_t k, uint64_t min_bytes)
+{
+	size_t n = 0;
+
+	for (uint32_t e = start[v]; e < start[v + 1]; e++) {
+		uint32_t c = child[e];
+		size_t at;
+		if (a->retained[c] < min_bytes || (n == k && a->retained[best[k - 1]] >= a->retained[c]))
+			continue;
+		at = n < k ? n++ : k - 1;
+		while (at > 0 && a->retained[best[at - 1]] < a->retained[c]) {
+			best[at] = best[at - 1];
+			at--;
+		}
+		best[at] = c;
+	}
+	return n;
+}
+
+/* Breadth-first over the dominator tree from the heap, a few levels. */
+static int summarise(struct analysis *a, struct leak_report *out)
+{
+	uint32_t *start = NULL, *child = NULL, best[16];
+	uint64_t min_bytes = (uint64_t)(SUMMARY_MIN_SHARE * (double)out->heap_bytes);
+	size_t level_start = 0, level_end;
+	int rc = -1;
+
+	if (dominator_children(a, &start, &child) < 0 || add_summary(a, out, a->g->n, -1, 0) < 0)
+		goto out;
+	for (size_t level = 0; level < SUMMARY_LEVELS; level++) {
+		level_end = out->ntree;
+		for (size_t i = level_start; i < level_end; i++) {
+			uint32_t v = out->tree[i].addr ? (uint32_t)objindex_find(a->g->index, out->tree[i].addr)
+						       : a->g->n;
+			size_t n = biggest_children(a, start, child, v, best, summary_fanout[level], min_bytes);
+			for (size_t k = 0; k < n; k++)
+				if (add_summary(a, out, best[k], (int32_t)i, level + 1) < 0)
+					goto out;
+		}
+		level_start = level_end;
+	}
+	rc = 0;
+out:
+	free(start);
+	free(child);
+	return rc;
+}
+
 int leaks_analyse(struct pc_py *py, struct pc_types *types, const struct pc_graph *g,
 		  struct pc_paths *paths, const struct leak_options *opt, struct leak_report *out)
 {
@@ -373,7 +472,7 @@ int leaks_analyse(struct pc_py *py, struct pc_types *types, const struct pc_grap
 	    tally(&a, mark, MARK_LEAKED, &out->leaked) < 0)
 		goto done;
 	if (top_retainers(&a, opt->top_retainers, out) < 0 ||
-	    find_suspects(&a, opt->suspect_fraction, out) < 0)
+	    find_suspects(&a, opt->suspect_fraction, out) < 0 || summarise(&a, out) < 0)
 		goto done;
 	rc = 0;
 done:
@@ -408,5 +507,8 @@ void leaks_free(struct leak_report *r)
 	free_group(&r->leaked);
 	free_retainers(r->retainers, r->nretainers);
 	free_retainers(r->suspects, r->nsuspects);
+	for (size_t i = 0; i < r->ntree; i++)
+		free(r->tree[i].label);
+	free(r->tree);
 	memset(r, 0, sizeof *r);
 }

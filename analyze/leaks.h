@@ -38,12 +38,24 @@ struct retainer {
 	char *description;           /* suspects only */
 };
 
+/* One node of the summary of the dominator tree (for a treemap): the
+ * largest subtrees, a few levels deep. */
+struct dom_summary {
+	int32_t parent;              /* index in the summary; -1: the heap itself */
+	uint64_t addr;               /* 0 for the heap itself */
+	const char *type;
+	char *label;                 /* a path for the top levels, else NULL */
+	uint64_t retained_bytes, retained_objects;
+};
+
 struct leak_report {
 	struct leak_group unreachable, garbage, leaked;
 	struct retainer *retainers;  /* the largest retained sizes */
 	size_t nretainers;
 	struct retainer *suspects;   /* accumulation points over the threshold */
 	size_t nsuspects;
+	struct dom_summary *tree;    /* [0] is the heap (the virtual root) */
+	size_t ntree;
 	uint64_t heap_bytes;         /* what percentages are of */
 	uint64_t conservative;       /* objects whose references were scanned */
 };

@@ -151,6 +151,18 @@ static void put_leaks(FILE *out, const struct report *r)
 	fprintf(out, "},\n  \"graph\": {\"conservative_objects\": %llu}", (unsigned long long)l->conservative);
 	put_retainers(out, "retainers", l->retainers, l->nretainers);
 	put_retainers(out, "suspects", l->suspects, l->nsuspects);
+	fputs(",\n  \"dominator_tree\": [", out);
+	for (size_t i = 0; i < l->ntree; i++) {
+		const struct dom_summary *d = &l->tree[i];
+		fprintf(out, "%s\n    {\"id\": %zu, \"parent\": %d, \"address\": \"%#llx\", \"type\": ",
+			i ? "," : "", i, d->parent, (unsigned long long)d->addr);
+		put_str(out, d->type);
+		fputs(", \"label\": ", out);
+		put_str(out, d->label);
+		fprintf(out, ", \"retained_bytes\": %llu, \"retained_objects\": %llu}",
+			(unsigned long long)d->retained_bytes, (unsigned long long)d->retained_objects);
+	}
+	fputs(l->ntree ? "\n  ]" : "]", out);
 	put_strings(out, "duplicate_strings", r->dupes.duplicates, r->dupes.nduplicates, true);
 	put_strings(out, "largest_strings", r->dupes.largest, r->dupes.nlargest, false);
 }
