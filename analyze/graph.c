@@ -45,7 +45,17 @@ static int edge_found(void *arg, uint32_t target)
 	return push_edge(arg, target) < 0 ? -1 : 0;
 }
 
+static int root_found(void *arg, uint32_t node);
+
 /* A root object: its first finding only, with where it was found. */
+static int root_found_at(void *arg, uint32_t node, uint64_t slot)
+{
+	struct builder *b = arg;
+
+	b->source = slot;
+	return root_found(arg, node);
+}
+
 static int root_found(void *arg, uint32_t node)
 {
 	struct builder *b = arg;
@@ -94,7 +104,7 @@ static int scan_root(struct pc_refs *r, struct builder *b, enum root_kind kind, 
 				resume = b->skip[k].end;
 			}
 		b->source = addr;
-		if (next > addr && (rc = refs_scan(r, addr, next - addr, root_found, b)) != 0)
+		if (next > addr && (rc = refs_scan_slots(r, addr, next - addr, root_found_at, b)) != 0)
 			return rc;
 		addr = resume;
 	}
@@ -156,13 +166,19 @@ static int thread_roots(struct pc_refs *r, struct builder *b, struct pc_py *py, 
 	}
 	/* Only the words in use (below top): above it lie stale values of
 	 * frames that have returned, which would keep garbage "alive". */
+	/* The newest chunk's top is the thread state's datastack_top (a
+	 * pointer); older chunks saved theirs (a count of slots). */
+	uint64_t live_top = 0;
+	if (py_field(py, ts, LF_TSTATE_DATASTACK_TOP, &live_top) < 0)
+		live_top = 0;
 	for (int k = 0; chunk && k < 1 << 16; k++) {
-		uint64_t top = 0, data = chunk + (uint64_t)py->L.off[LF_STACKCHUNK_DATA];
+		uint64_t top = 0, data = chunk + (uint64_t)py->L.off[LF_STACKCHUNK_DATA], used;
 		if (py_field(py, chunk, LF_STACKCHUNK_SIZE, &size) < 0 ||
 		    py_field(py, chunk, LF_STACKCHUNK_PREVIOUS, &prev) < 0 ||
 		    py_field(py, chunk, LF_STACKCHUNK_TOP, &top) < 0)
 			break;
-		if (top * 8 <= size && (rc = scan_root(r, b, ROOT_THREAD, ts, data, top * 8)) != 0)
+		used = k == 0 && live_top >= data && live_top <= chunk + size ? live_top - data : top * 8;
+		if (used <= size && (rc = scan_root(r, b, ROOT_THREAD, ts, data, used)) != 0)
 			return rc;
 		chunk = prev;
 	}

@@ -112,6 +112,7 @@
 	X(LF_TSTATE_NATIVE_THREAD_ID, "PyThreadState|_ts", "native_thread_id") \
 	X(LF_TSTATE_DICT,           "PyThreadState|_ts", "dict") \
 	X(LF_TSTATE_DATASTACK,      "PyThreadState|_ts", "datastack_chunk") \
+	X(LF_TSTATE_DATASTACK_TOP,  "PyThreadState|_ts", "datastack_top") \
 	X(LF_STACKCHUNK_PREVIOUS,   "_PyStackChunk|_stack_chunk", "previous") \
 	X(LF_STACKCHUNK_SIZE,       "_PyStackChunk|_stack_chunk", "size") \
 	X(LF_STACKCHUNK_TOP,        "_PyStackChunk|_stack_chunk", "top") \
@@ -206,6 +207,8 @@
 	X(LF_CODE_STACKSIZE,        "PyCodeObject", "co_stacksize") \
 	X(LF_CODE_NLOCALS,          "PyCodeObject", "co_nlocals") \
 	X(LF_CODE_NLOCALSPLUS,      "PyCodeObject", "co_nlocalsplus") \
+	X(LF_CODE_LOCALSPLUSNAMES,  "PyCodeObject", "co_localsplusnames") \
+	X(LF_CODE_VARNAMES,         "PyCodeObject", "co_varnames") \
 	X(LF_CODE_CELLVARS,         "PyCodeObject", "co_cellvars") \
 	X(LF_CODE_FREEVARS,         "PyCodeObject", "co_freevars") \
 	X(LF_CODE_CELL2ARG,         "PyCodeObject", "co_cell2arg") \
@@ -216,6 +219,7 @@
 	X(LF_FRAME_BACK,            "PyFrameObject|_frame", "f_back") \
 	X(LF_FRAME_CODE,            "PyFrameObject|_frame", "f_code") \
 	X(LF_FRAME_LASTI,           "PyFrameObject|_frame", "f_lasti") \
+	X(LF_FRAME_GLOBALS,         "PyFrameObject|_frame", "f_globals") \
 	X(LF_FRAME_FRAME,           "PyFrameObject|_frame", "f_frame") \
 	X(LF_FRAME_DATA,            "PyFrameObject|_frame", "_f_frame_data") \
 	X(LF_FRAME_LOCALSPLUS,      "PyFrameObject|_frame", "f_localsplus") \

@@ -5,6 +5,7 @@
 #include "../common/le.h"
 #include "dupes.h"
 #include "pyattr.h"
+#include "pystack.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,6 +131,27 @@ static void key_repr(struct pc_paths *p, uint64_t key, char *buf, size_t cap)
 		snprintf(buf, cap, "<%s>", ty ? types_name(p->types, ty) : "?");
 	}
 	pc_clear_error();
+}
+
+#define FRAMES_MAX 1024
+
+/* "worker" (3.11+: "Server.worker"): the function a code object runs. */
+static void code_function(struct pc_paths *p, uint64_t code, char *buf, size_t cap)
+{
+	uint64_t name;
+
+	if (py_field(p->py, code, p->py->L.code_has_qualname ? LF_CODE_QUALNAME : LF_CODE_NAME, &name) < 0 ||
+	    py_str(p->py, name, buf, cap) < 0)
+		snprintf(buf, cap, "?");
+	pc_clear_error();
+}
+
+static int32_t code_int32(struct pc_py *py, uint64_t code, enum layout_field_id id)
+{
+	int32_t v = 0;
+	if (py_read(py, code + (uint64_t)py->L.off[id], &v, 4) < 0)
+		pc_clear_error();
+	return v;
 }
 
 static bool is_identifier(const char *s)
@@ -274,6 +296,49 @@ static void name_other_step(struct pc_paths *p, uint32_t child, char *via, size_
 	snprintf(via, cap, "-><%s>", ct ? types_name(p->types, ct) : "?");
 }
 
+/* <= 3.10: a frame object holds its locals, its globals, the frame below. */
+static bool name_frame_step(struct pc_paths *p, uint32_t parent, uint64_t child, char *via,
+			    size_t cap, bool *attributes)
+{
+	struct pc_py *py = p->py;
+	uint64_t f = addr_of(p, parent), code, v, names, name;
+	int32_t nlocals;
+	char func[KEY_TEXT], local[KEY_TEXT];
+
+	if (!py->L.frames_are_objects || !is_known(p, parent, PT_FRAME) ||
+	    py_field(py, f, LF_FRAME_CODE, &code) < 0) {
+		pc_clear_error();
+		return false;
+	}
+	if (py_field(py, f, LF_FRAME_BACK, &v) == 0 && v == child) {
+		if (py_field(py, child, LF_FRAME_CODE, &code) == 0)
+			code_function(p, code, func, sizeof func);
+		snprintf(via, cap, "-><frame %s()>", func);
+		return true;
+	}
+	if (py_field(py, f, LF_FRAME_GLOBALS, &v) == 0 && v == child) {
+		snprintf(via, cap, ".f_globals");
+		*attributes = true;
+		return true;
+	}
+	nlocals = code_int32(py, code, LF_CODE_NLOCALS);
+	for (int32_t i = 0; i < nlocals && i < 4096; i++) {
+		if (py_u64(py, f + (uint64_t)py->L.off[LF_FRAME_LOCALSPLUS] + 8 * (uint64_t)i, &v) < 0)
+			break;
+		if (v != child)
+			continue;
+		if (py_field(py, code, LF_CODE_VARNAMES, &names) < 0 ||
+		    py_u64(py, names + (uint64_t)py->L.off[LF_TUPLE_ITEMS] + 8 * (uint64_t)i, &name) < 0 ||
+		    py_str(py, name, local, sizeof local) < 0)
+			snprintf(local, sizeof local, "%d", i);
+		pc_clear_error();
+		snprintf(via, cap, " local '%s'", local);
+		return true;
+	}
+	pc_clear_error();
+	return false;
+}
+
 /* How parent holds child; *attributes tells whether child is a dict whose
  * keys are attribute names (entered through its owner). */
 static void name_step(struct pc_paths *p, uint32_t parent, uint32_t child, bool parent_attributes,
@@ -287,6 +352,8 @@ static void name_step(struct pc_paths *p, uint32_t parent, uint32_t child, bool 
 	} else if ((has_flag(p, parent, LC_TPFLAGS_LIST_SUBCLASS) ||
 		    has_flag(p, parent, LC_TPFLAGS_TUPLE_SUBCLASS)) &&
 		   name_item_step(p, parent, c, via, cap)) {
+		/* named */
+	} else if (name_frame_step(p, parent, c, via, cap, attributes)) {
 		/* named */
 	} else if (holds_as_dict(p, parent, c)) {
 		via[0] = '\0';
@@ -318,10 +385,53 @@ static const char *file_at(struct pc_paths *p, uint64_t addr)
 	return "?";
 }
 
+/* 3.11+: the root was found in a frame of the thread's data stack: which
+ * frame, which local.  "<thread 4242 frame worker() local 'buf'>". */
+static bool name_frame_slot(struct pc_paths *p, const struct graph_root *r, uint32_t tid,
+			    char *via, size_t cap)
+{
+	struct pc_py *py = p->py;
+	uint64_t frames[FRAMES_MAX], code, names, name;
+	char func[KEY_TEXT] = "?", local[KEY_TEXT];
+	size_t n;
+
+	if (pystack_iframes(py, r->owner, frames, FRAMES_MAX, &n) < 0) {
+		pc_clear_error();
+		return false;
+	}
+	for (size_t k = 0; k < n; k++) {
+		uint64_t f = frames[k], slots = f + (uint64_t)py->L.off[LF_IFRAME_LOCALSPLUS];
+		int32_t nlocals, stack;
+		if (r->source < f || py_field(py, f, LF_IFRAME_CODE, &code) < 0) {
+			pc_clear_error();
+			continue;
+		}
+		nlocals = code_int32(py, code, LF_CODE_NLOCALSPLUS);
+		stack = code_int32(py, code, LF_CODE_STACKSIZE);
+		if (nlocals < 0 || stack < 0 || r->source >= slots + 8 * (uint64_t)(nlocals + stack))
+			continue;
+		code_function(p, code, func, sizeof func);
+		if (r->source < slots) {
+			snprintf(via, cap, "<thread %u frame %s()>", tid, func);
+		} else if ((r->source - slots) / 8 < (uint64_t)nlocals &&
+			   py_field(py, code, LF_CODE_LOCALSPLUSNAMES, &names) == 0 &&
+			   py_u64(py, names + (uint64_t)py->L.off[LF_TUPLE_ITEMS] + (r->source - slots), &name) == 0 &&
+			   py_str(py, name, local, sizeof local) == 0) {
+			snprintf(via, cap, "<thread %u frame %s() local '%s'>", tid, func, local);
+		} else {
+			snprintf(via, cap, "<thread %u frame %s() value stack>", tid, func);
+		}
+		pc_clear_error();
+		return true;
+	}
+	return false;
+}
+
 static void name_root(struct pc_paths *p, uint32_t node, char *via, size_t cap, bool *attributes)
 {
 	const struct graph_root *r = root_record(p, node);
-	uint64_t tid = 0;
+	uint64_t tid = 0, code;
+	char func[KEY_TEXT];
 
 	*attributes = false;
 	switch (r ? r->kind : ROOT_C_STATIC) {
@@ -337,11 +447,16 @@ static void name_root(struct pc_paths *p, uint32_t node, char *via, size_t cap, 
 		*attributes = true;
 		return;
 	case ROOT_THREAD:
-		if (py_field(p->py, r->owner, LAYOUT_HAS(&p->py->L, LF_TSTATE_NATIVE_THREAD_ID) ?
-				     LF_TSTATE_NATIVE_THREAD_ID : LF_TSTATE_THREAD_ID, &tid) < 0)
-			pc_clear_error();
-		snprintf(via, cap, "<thread %llu>-><%s>", (unsigned long long)(uint32_t)tid,
-			 types_name(p->types, type_of(p, node)));
+		tid = (uint64_t)pystack_native_id(p->py, r->owner);
+		if (is_known(p, node, PT_FRAME) && py_field(p->py, addr_of(p, node), LF_FRAME_CODE, &code) == 0) {
+			code_function(p, code, func, sizeof func);
+			snprintf(via, cap, "<thread %u frame %s()>", (uint32_t)tid, func);
+			return;
+		}
+		pc_clear_error();
+		if (!name_frame_slot(p, r, (uint32_t)tid, via, cap))
+			snprintf(via, cap, "<thread %llu>-><%s>", (unsigned long long)(uint32_t)tid,
+				 types_name(p->types, type_of(p, node)));
 		return;
 	case ROOT_INTERPRETER:
 		snprintf(via, cap, "<interpreter state>-><%s>", types_name(p->types, type_of(p, node)));

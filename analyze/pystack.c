@@ -503,3 +503,29 @@ int pystack_threads(struct pc_py *py, struct pc_thread_stack **out, size_t *n)
 	*n = w.n;
 	return 0;
 }
+
+int pystack_iframes(struct pc_py *py, uint64_t tstate, uint64_t *frames, size_t max, size_t *n)
+{
+	struct loop_check lc = { 0 };
+	uint64_t f;
+
+	*n = 0;
+	if (LAYOUT_HAS(&py->L, LF_TSTATE_FRAME) || current_iframe(py, tstate, &f) < 0)
+		return -1;
+	while (f && *n < max && !loop_seen(&lc, f)) {
+		frames[(*n)++] = f;
+		if (py_field(py, f, LF_IFRAME_PREVIOUS, &f) < 0)
+			break;
+	}
+	pc_clear_error();
+	return 0;
+}
+
+int pystack_native_id(struct pc_py *py, uint64_t tstate)
+{
+	uint64_t pthread_id = 0;
+
+	if (py_field(py, tstate, LF_TSTATE_THREAD_ID, &pthread_id) < 0)
+		pc_clear_error();
+	return native_id(py, tstate, pthread_id);
+}

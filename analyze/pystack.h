@@ -45,4 +45,13 @@ int pystack_threads(struct pc_py *py, struct pc_thread_stack **out, size_t *n);
 
 void pystack_free(struct pc_thread_stack *threads, size_t n);
 
+/* A thread state's LWP id (native_thread_id, else the core thread whose
+ * fs_base is its pthread_t); 0 when unknown. */
+int pystack_native_id(struct pc_py *py, uint64_t tstate);
+
+/* 3.11+: the thread's interpreter frames, innermost first (C-stack entry
+ * frames included), at most max.  -1 where frames are objects (<= 3.10)
+ * or the chain cannot be read. */
+int pystack_iframes(struct pc_py *py, uint64_t tstate, uint64_t *frames, size_t max, size_t *n);
+
 #endif

@@ -73,18 +73,41 @@ static int emit(struct pc_refs *r, uint64_t addr, refs_fn fn, void *arg)
 	return fn(arg, (uint32_t)i);
 }
 
-int refs_scan(struct pc_refs *r, uint64_t addr, uint64_t len, refs_fn fn, void *arg)
+int refs_scan_slots(struct pc_refs *r, uint64_t addr, uint64_t len, refs_slot_fn fn, void *arg)
 {
 	const uint8_t *p;
+	int64_t i;
 	int rc;
 
 	addr = (addr + 7) & ~7ull;
 	if (!len || len > SCAN_MAX || !(p = py_ptr(r->py, addr, (size_t)len & ~7ul)))
 		return 0;
-	for (uint64_t k = 0; k + 8 <= len; k += 8)
-		if ((rc = emit(r, le_get64(p + k), fn, arg)) != 0)
+	for (uint64_t k = 0; k + 8 <= len; k += 8) {
+		uint64_t word = le_get64(p + k);
+		if (!word || (word & 7) || (i = objindex_find(r->index, word)) < 0)
+			continue;
+		if ((rc = fn(arg, (uint32_t)i, addr + k)) != 0)
 			return rc;
+	}
 	return 0;
+}
+
+struct scan_adapter {
+	refs_fn fn;
+	void *arg;
+};
+
+static int without_slot(void *arg, uint32_t target, uint64_t slot)
+{
+	struct scan_adapter *a = arg;
+	(void)slot;
+	return a->fn(a->arg, target);
+}
+
+int refs_scan(struct pc_refs *r, uint64_t addr, uint64_t len, refs_fn fn, void *arg)
+{
+	struct scan_adapter a = { fn, arg };
+	return refs_scan_slots(r, addr, len, without_slot, &a);
 }
 
 /* A static type of C built on dict, list or tuple (OrderedDict,

@@ -34,4 +34,8 @@ int refs_of(struct pc_refs *r, uint32_t i, refs_fn fn, void *arg, bool *conserva
  * module state): fn for each found.  Unreadable memory is skipped. */
 int refs_scan(struct pc_refs *r, uint64_t addr, uint64_t len, refs_fn fn, void *arg);
 
+/* The same, telling also where each address was found. */
+typedef int (*refs_slot_fn)(void *arg, uint32_t target, uint64_t slot);
+int refs_scan_slots(struct pc_refs *r, uint64_t addr, uint64_t len, refs_slot_fn fn, void *arg);
+
 #endif

@@ -75,6 +75,7 @@ static const struct layout_field fields[] = {
 	{ LF_TSTATE_NATIVE_THREAD_ID, 160, 8, 0 },
 	{ LF_TSTATE_DICT, 128, 8, 0 },
 	{ LF_TSTATE_DATASTACK, 296, 8, 0 },
+	{ LF_TSTATE_DATASTACK_TOP, 304, 8, 0 },
 	{ LF_STACKCHUNK_PREVIOUS, 0, 8, 0 },
 	{ LF_STACKCHUNK_SIZE, 8, 8, 0 },
 	{ LF_STACKCHUNK_TOP, 16, 8, 0 },
@@ -152,6 +153,7 @@ static const struct layout_field fields[] = {
 	{ LF_CODE_STACKSIZE, 68, 4, 0 },
 	{ LF_CODE_NLOCALS, 80, 4, 0 },
 	{ LF_CODE_NLOCALSPLUS, 76, 4, 0 },
+	{ LF_CODE_LOCALSPLUSNAMES, 96, 8, 0 },
 	{ LF_CODE_EXTRA, 176, 8, 0 },
 	{ LF_FRAME_BACK, 16, 8, 0 },
 	{ LF_FRAME_FRAME, 24, 8, 0 },
@@ -203,5 +205,5 @@ const struct layout_table layout_3_11 = {
 	.sizes = sizes, .nsizes = N(sizes),
 	.fields = fields, .nfields = N(fields),
 	.consts = consts, .nconsts = N(consts),
-	.ls_count = 44, .lf_count = 208, .lc_count = 17,
+	.ls_count = 44, .lf_count = 212, .lc_count = 17,
 };

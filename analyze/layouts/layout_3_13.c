@@ -77,6 +77,7 @@ static const struct layout_field fields[] = {
 	{ LF_TSTATE_NATIVE_THREAD_ID, 160, 8, 0 },
 	{ LF_TSTATE_DICT, 128, 8, 0 },
 	{ LF_TSTATE_DATASTACK, 232, 8, 0 },
+	{ LF_TSTATE_DATASTACK_TOP, 240, 8, 0 },
 	{ LF_STACKCHUNK_PREVIOUS, 0, 8, 0 },
 	{ LF_STACKCHUNK_SIZE, 8, 8, 0 },
 	{ LF_STACKCHUNK_TOP, 16, 8, 0 },
@@ -157,6 +158,7 @@ static const struct layout_field fields[] = {
 	{ LF_CODE_STACKSIZE, 64, 4, 0 },
 	{ LF_CODE_NLOCALS, 80, 4, 0 },
 	{ LF_CODE_NLOCALSPLUS, 72, 4, 0 },
+	{ LF_CODE_LOCALSPLUSNAMES, 96, 8, 0 },
 	{ LF_CODE_EXTRA, 192, 8, 0 },
 	{ LF_FRAME_BACK, 16, 8, 0 },
 	{ LF_FRAME_FRAME, 24, 8, 0 },
@@ -268,5 +270,5 @@ const struct layout_table layout_3_13 = {
 	.sizes = sizes, .nsizes = N(sizes),
 	.fields = fields, .nfields = N(fields),
 	.consts = consts, .nconsts = N(consts),
-	.ls_count = 44, .lf_count = 208, .lc_count = 17,
+	.ls_count = 44, .lf_count = 212, .lc_count = 17,
 };

@@ -131,6 +131,7 @@ static const struct layout_field fields[] = {
 	{ LF_CODE_CODE, 48, 8, 0 },
 	{ LF_CODE_STACKSIZE, 32, 4, 0 },
 	{ LF_CODE_NLOCALS, 28, 4, 0 },
+	{ LF_CODE_VARNAMES, 72, 8, 0 },
 	{ LF_CODE_CELLVARS, 88, 8, 0 },
 	{ LF_CODE_FREEVARS, 80, 8, 0 },
 	{ LF_CODE_CELL2ARG, 96, 8, 0 },
@@ -140,6 +141,7 @@ static const struct layout_field fields[] = {
 	{ LF_FRAME_BACK, 24, 8, 0 },
 	{ LF_FRAME_CODE, 32, 8, 0 },
 	{ LF_FRAME_LASTI, 104, 4, 0 },
+	{ LF_FRAME_GLOBALS, 48, 8, 0 },
 	{ LF_FRAME_LOCALSPLUS, 360, 8, 0 },
 	{ LF_GEN_FRAME, 16, 8, 0 },
 	{ LF_DEQUE_LEFTINDEX, 40, 8, 0 },	/* libpython3.9.so.1.0 DWARF: Modules/_collectionsmodule.c, not in the installed headers */
@@ -180,5 +182,5 @@ const struct layout_table layout_3_9 = {
 	.sizes = sizes, .nsizes = N(sizes),
 	.fields = fields, .nfields = N(fields),
 	.consts = consts, .nconsts = N(consts),
-	.ls_count = 44, .lf_count = 208, .lc_count = 17,
+	.ls_count = 44, .lf_count = 212, .lc_count = 17,
 };

@@ -301,13 +301,10 @@ def park(outdir):
     while not os.access(stop, os.F_OK): time.sleep(0.05)  # parked
 
 
-def main():
-    scale = 100
-    if len(sys.argv) == 4 and sys.argv[2] == "--scale":
-        scale = int(sys.argv[3])
-    elif len(sys.argv) != 2:
-        raise SystemExit("usage: leaks.py OUTDIR [--scale N]")
-    outdir = sys.argv[1]
+def plant_all(outdir, scale):
+    """Everything, in a frame of its own: when it returns, its value stack
+    (which may still hold stale pointers to the planted objects, in 3.8-3.10
+    frame objects that pycore scans whole) is gone with it."""
     gc.collect()                    # what the imports left; the collector stays off
     t0 = time.perf_counter()
     leaked_ids, leaked_tally, leaked_addresses = plant_leaks(3 * scale)
@@ -329,8 +326,16 @@ def main():
     plant_big()
     seconds = time.perf_counter() - t0
     write_truth(outdir, scale, (leaked_ids, leaked_tally), (ring_ids, ring_tally, 2 * scale), seconds)
-    del leaked_ids, leaked_tally, ring_ids, ring_tally
-    park(outdir)
+
+
+def main():
+    scale = 100
+    if len(sys.argv) == 4 and sys.argv[2] == "--scale":
+        scale = int(sys.argv[3])
+    elif len(sys.argv) != 2:
+        raise SystemExit("usage: leaks.py OUTDIR [--scale N]")
+    plant_all(sys.argv[1], scale)
+    park(sys.argv[1])
     return 0
 
 

@@ -168,9 +168,16 @@ def check_shape(ready, rep):
                i, s["retained_bytes"], total)
 
 
+# What the planted instances own (their ints, strs, lists, dicts) must be
+# there too, but a conservative root scan may find a stale copy of a pointer
+# to one of them (a C static, a frame's value stack) and keep it "alive":
+# allow that for 2% of them.  The planted classes themselves are exact.
+OWNED_SLACK = 0.02
+
+
 def category(ready, rep, key, planted, absent):
-    """unreachable[key] has the planted class exactly, at least what its
-    instances own, and none of absent."""
+    """unreachable[key] has the planted class exactly, at least 98% of what
+    its instances own, and none of absent."""
     rows = by_name(unreachable(rep)[key]["types"])
     truth = ready["leaked" if planted == LEAKED else "garbage"]
     bad = []
@@ -180,7 +187,8 @@ def category(ready, rep, key, planted, absent):
             if (got["count"], got["bytes"]) != (want["count"], want["bytes"]):
                 bad.append("%s: report %d objects, %d bytes; planted %d, %d"
                            % (name, got["count"], got["bytes"], want["count"], want["bytes"]))
-        elif got["count"] < want["count"] or got["bytes"] < want["bytes"]:
+        elif (got["count"] < want["count"] * (1 - OWNED_SLACK) or
+              got["bytes"] < want["bytes"] * (1 - OWNED_SLACK)):
             bad.append("%s: report %d objects, %d bytes; the %s alone own %d, %d"
                        % (name, got["count"], got["bytes"], planted, want["count"], want["bytes"]))
     for name in absent:
