@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/mman.h>
 #include <sys/procfs.h>
 #include <sys/stat.h>
@@ -54,8 +55,8 @@ struct pc_core {
 	uint8_t *view;
 	int view_fd;
 	uint8_t *view_filled;        /* LZ4: one flag per container block */
+	pthread_mutex_t fill_lock;   /* LZ4: blocks are filled by one thread at a time */
 	bool view_failed;            /* no memory or no temporary file: use reads */
-	const struct segment *last_hit;   /* find_segment's cache */
 	bool decompressed;           /* an LZ4 stream without index, now a temporary file */
 };
 
@@ -310,6 +311,7 @@ struct pc_core *core_open(const char *path)
 	}
 	c->fd = -1;
 	c->view_fd = -1;
+	pthread_mutex_init(&c->fill_lock, NULL);
 	if (open_store(c, path) < 0)
 		goto fail;
 	if (read_headers(c) < 0 || collect_threads(c) < 0 || collect_files(c) < 0) {
@@ -377,11 +379,13 @@ void core_close(struct pc_core *c)
 
 static const struct segment *find_segment(const struct pc_core *c, uint64_t addr)
 {
+	/* Heap walks read near where they read last (per thread: the graph
+	 * is built by several). */
+	static __thread const struct pc_core *last_core;
+	static __thread const struct segment *last;
 	size_t lo = 0, hi = c->nsegs;
-	const struct segment *last = c->last_hit;
 
-	/* Heap walks read near where they read last. */
-	if (last && addr - last->vaddr < last->memsz)
+	if (last_core == c && last && addr - last->vaddr < last->memsz)
 		return last;
 
 	while (lo < hi) {
@@ -392,7 +396,10 @@ static const struct segment *find_segment(const struct pc_core *c, uint64_t addr
 		else if (addr - s->vaddr >= s->memsz)
 			lo = mid + 1;
 		else
-			return ((struct pc_core *)c)->last_hit = s;
+		{
+			last_core = c;
+			return last = s;
+		}
 	}
 	return NULL;
 }
@@ -450,8 +457,14 @@ const void *core_ptr(struct pc_core *c, uint64_t addr, size_t len)
 	}
 	if (!c->view)
 		return NULL;
-	if (c->pack && fill_view(c, s->offset + in, len) < 0)
-		return NULL;
+	if (c->pack) {
+		int rc;
+		pthread_mutex_lock(&c->fill_lock);
+		rc = fill_view(c, s->offset + in, len);
+		pthread_mutex_unlock(&c->fill_lock);
+		if (rc < 0)
+			return NULL;
+	}
 	return c->view + s->offset + in;
 }
 

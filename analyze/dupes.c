@@ -16,10 +16,27 @@ struct keyed {
 	uint32_t is_bytes;
 };
 
-static uint64_t hash64(const void *p, size_t n, uint64_t salt)
+/* A 64-bit hash in one pass, eight bytes at a time (multiply and fold):
+ * to group equal values, not to resist attack. */
+static uint64_t hash64(const uint8_t *p, size_t n, uint64_t salt)
 {
-	return ((uint64_t)xxh32(p, n, (uint32_t)salt) << 32 | xxh32(p, n, (uint32_t)(salt >> 32) ^ 0x9e37u)) ^
-	       salt * 0x9E3779B97F4A7C15ull;
+	const uint64_t k = 0x9E3779B97F4A7C15ull;
+	uint64_t h = salt * k ^ n;
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+		memcpy(&w, p + i, 8);
+		h = (h ^ w) * k;
+		h ^= h >> 29;
+	}
+	if (i < n) {
+		uint64_t w = 0;
+		memcpy(&w, p + i, n - i);
+		h = (h ^ w) * k;
+	}
+	h ^= h >> 32;
+	return h * k ^ h >> 29;
 }
 
 /* The content of a str or bytes object: pointer, byte count, and what to

@@ -6,6 +6,7 @@
 #include "refs.h"
 
 #include <elf.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,10 +41,6 @@ static int push_edge(struct builder *b, uint32_t target)
 	return 0;
 }
 
-static int edge_found(void *arg, uint32_t target)
-{
-	return push_edge(arg, target) < 0 ? -1 : 0;
-}
 
 static int root_found(void *arg, uint32_t node);
 
@@ -265,21 +262,97 @@ static int static_roots(struct pc_refs *r, struct builder *b, struct pc_py *py)
 	return 0;
 }
 
+/* The edges of objects [from, to), into arrays of their own: one part per
+ * thread.  start[] gets offsets within the part. */
+struct edge_part {
+	struct pc_refs *r;
+	struct pc_graph *g;
+	uint32_t from, to;
+	uint32_t *adj;
+	uint64_t n, cap, conservative;
+	int rc;
+	struct pc_error_box err;
+};
+
+static int part_edge(void *arg, uint32_t target)
+{
+	struct edge_part *p = arg;
+
+	if (p->n == p->cap) {
+		uint64_t cap = p->cap ? p->cap + p->cap / 2 : 1u << 20;
+		uint32_t *adj = realloc(p->adj, cap * sizeof *adj);
+		if (!adj)
+			return pc_fail(PC_EINTERNAL, 0, "out of memory for references");
+		p->adj = adj;
+		p->cap = cap;
+	}
+	p->adj[p->n++] = target;
+	return 0;
+}
+
+static void *build_part(void *arg)
+{
+	struct edge_part *p = arg;
+	bool conservative;
+
+	for (uint32_t i = p->from; i < p->to && p->rc == 0; i++) {
+		p->g->start[i] = (uint32_t)p->n;
+		if ((p->rc = refs_of(p->r, i, part_edge, p, &conservative)) != 0)
+			break;
+		if (conservative) {
+			p->g->index->v[i].flags |= OBJ_CONSERVATIVE;
+			p->conservative++;
+		}
+	}
+	if (p->rc)
+		pc_error_capture(&p->err);
+	return NULL;
+}
+
+/* Edges of every object, on two threads (the machines this runs on have
+ * two cores; reading references is all memory latency), then the virtual
+ * root's. */
 static int build_edges(struct pc_refs *r, struct builder *b)
 {
 	struct pc_graph *g = b->g;
-	bool conservative;
+	struct edge_part part[2] = {
+		{ .r = r, .g = g, .from = 0, .to = g->n / 2 },
+		{ .r = r, .g = g, .from = g->n / 2, .to = g->n },
+	};
+	pthread_t helper;
+	bool threaded;
 	int rc;
 
-	for (uint32_t i = 0; i < g->n; i++) {
-		g->start[i] = (uint32_t)g->nedges;
-		if ((rc = refs_of(r, i, edge_found, b, &conservative)) != 0)
-			return rc;
-		if (conservative) {
-			g->index->v[i].flags |= OBJ_CONSERVATIVE;
-			g->conservative++;
+	if (refs_prepare(r) < 0)
+		return -1;
+	threaded = pthread_create(&helper, NULL, build_part, &part[1]) == 0;
+	build_part(&part[0]);
+	if (threaded)
+		pthread_join(helper, NULL);
+	else
+		build_part(&part[1]);
+	for (int k = 0; k < 2; k++)
+		if (part[k].rc) {
+			free(part[0].adj);
+			free(part[1].adj);
+			return part[k].rc < 0 ? pc_error_raise(&part[k].err) : part[k].rc;
 		}
+	/* Stitch: the second part's offsets follow the first's edges. */
+	for (uint32_t i = part[1].from; i < part[1].to; i++)
+		g->start[i] += (uint32_t)part[0].n;
+	uint64_t total = part[0].n + part[1].n + g->nroots;
+	uint32_t *adj = total <= UINT32_MAX ? realloc(part[0].adj, (total ? total : 1) * sizeof *adj) : NULL;
+	if (!adj) {
+		free(part[0].adj);
+		free(part[1].adj);
+		return pc_fail(PC_EINTERNAL, 0, "out of memory for references");
 	}
+	memcpy(adj + part[0].n, part[1].adj, part[1].n * sizeof *adj);
+	free(part[1].adj);
+	g->adj = adj;
+	g->nedges = part[0].n + part[1].n;
+	b->cap = total;
+	g->conservative = part[0].conservative + part[1].conservative;
 	g->start[g->n] = (uint32_t)g->nedges;
 	for (size_t k = 0; k < g->nroots; k++)
 		if ((rc = push_edge(b, g->roots[k].node)) != 0)

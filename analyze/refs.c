@@ -434,3 +434,11 @@ int refs_of(struct pc_refs *r, uint32_t i, refs_fn fn, void *arg, bool *conserva
 		return rc;
 	return tr->python_class ? class_slot_refs(r, o->addr, t, tr, fn, arg) : 0;
 }
+
+int refs_prepare(struct pc_refs *r)
+{
+	for (size_t i = 0; i < types_count(r->types); i++)
+		if (!type_refs(r, (uint32_t)i))
+			return pc_fail(PC_EINTERNAL, 0, "out of memory");
+	return 0;
+}

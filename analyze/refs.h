@@ -25,6 +25,10 @@ typedef int (*refs_fn)(void *arg, uint32_t target);
 struct pc_refs *refs_new(struct pc_py *py, struct pc_types *types, const struct objindex *index);
 void refs_free(struct pc_refs *r);
 
+/* Learn every known type's layout now, so that refs_of() only reads from
+ * then on and several threads may call it.  Returns 0 or -1. */
+int refs_prepare(struct pc_refs *r);
+
 /* Call fn for each strong reference of object i (fn returning non-zero
  * stops, and that value is returned).  *conservative tells whether the
  * object's memory was scanned without a layout.  0, or the stop value. */
