@@ -61,5 +61,7 @@ struct render_options {
 
 int render_text(FILE *out, const struct report *r, const struct render_options *opt);
 int render_json(FILE *out, const struct report *r);
+/* One self-contained page: the JSON document and what draws it (render_html.c). */
+int render_html(FILE *out, const struct report *r);
 
 #endif

@@ -29,7 +29,7 @@
 
 struct options {
 	const char *core;
-	bool json, meliae;
+	bool json, meliae, html;
 	size_t limit;
 	struct pc_search search;
 	bool no_leaks;               /* the census and the stacks only */
@@ -42,11 +42,12 @@ struct options {
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: pycore-report [--format text|json] [--limit N] [--exe PATH]\n"
+		"Usage: pycore-report [--format text|json|html] [--limit N] [--exe PATH]\n"
 		"                     [--lib-search-path DIR[:DIR]] [--sysroot DIR] CORE\n"
 		"Every live Python object in a core, by kind and type, and every thread's stack.\n"
 		"\n"
-		"  -f, --format FMT          text (default), json (pycore-report/1), or meliae\n"
+		"  -f, --format FMT          text (default), json (pycore-report/1), html (one\n"
+		"                            self-contained page: tables, treemap), or meliae\n"
 		"                            (one object per line, as Meliae's dumps)\n"
 		"  -n, --limit N             rows per table in text (default %d)\n"
 		"      --why ADDRESS         why the object at ADDRESS (id() in hex or decimal)\n"
@@ -90,11 +91,12 @@ static int parse_args(int argc, char **argv, struct options *o)
 		switch (c) {
 		case 'f':
 			if (strcmp(optarg, "json") != 0 && strcmp(optarg, "text") != 0 &&
-			    strcmp(optarg, "meliae") != 0)
-				return pc_fail(PC_EUSAGE, 0, "--format is text, json or meliae, not '%s'",
+			    strcmp(optarg, "meliae") != 0 && strcmp(optarg, "html") != 0)
+				return pc_fail(PC_EUSAGE, 0, "--format is text, json, html or meliae, not '%s'",
 					       optarg);
 			o->json = strcmp(optarg, "json") == 0;
 			o->meliae = strcmp(optarg, "meliae") == 0;
+			o->html = strcmp(optarg, "html") == 0;
 			break;
 		case 'n':
 			o->limit = strtoul(optarg, &end, 10);
@@ -244,7 +246,8 @@ int main(int argc, char **argv)
 	if (o.meliae) {
 		if (fflush(stdout) != 0)
 			rc = PC_EOUTPUT;       /* the dump was written during the analysis */
-	} else if ((o.json ? render_json(stdout, &r) : render_text(stdout, &r, &ropt)) < 0 ||
+	} else if ((o.json ? render_json(stdout, &r) : o.html ? render_html(stdout, &r)
+		    : render_text(stdout, &r, &ropt)) < 0 ||
 	    fflush(stdout) != 0) {
 		fprintf(stderr, "pycore-report: writing the report failed\n");
 		rc = PC_EOUTPUT;
