@@ -21,6 +21,7 @@ struct pc_paths {
 	const struct pc_graph *g;
 	uint32_t *parent;            /* UNSEEN, or the node it was reached from (n: a root) */
 	bool redact;
+	uint64_t modules_dict;       /* sys.modules: its keys (module names) are never redacted */
 };
 
 static const enum root_kind root_order[] = {
@@ -70,6 +71,9 @@ struct pc_paths *paths_new(struct pc_py *py, struct pc_types *types, const struc
 		p->parent[i] = UNSEEN;
 	for (size_t k = 0; k < sizeof root_order / sizeof root_order[0]; k++)
 		search_from(p, root_order[k], queue);
+	for (size_t k = 0; k < g->nroots && !p->modules_dict; k++)
+		if (g->roots[k].kind == ROOT_SYS_MODULES)
+			p->modules_dict = g->index->v[g->roots[k].node].addr;
 	free(queue);
 	return p;
 }
@@ -111,13 +115,13 @@ static bool has_flag(struct pc_paths *p, uint32_t node, enum layout_const_id fla
 }
 
 /* A key as Python would print it: 'text', 42, or <type>. */
-static void key_repr(struct pc_paths *p, uint64_t key, char *buf, size_t cap)
+static void key_repr(struct pc_paths *p, uint64_t key, bool redactable, char *buf, size_t cap)
 {
 	char text[KEY_TEXT];
 	int64_t v;
 
 	if (py_str(p->py, key, text, sizeof text) == 0) {
-		if (p->redact)
+		if (p->redact && redactable)
 			dupes_redacted(text, strlen(text), "chars", buf, cap);
 		else
 			snprintf(buf, cap, "'%s'", text);
@@ -186,7 +190,8 @@ static int match_value(struct pc_py *py, uint64_t key, uint64_t value, void *arg
 
 /* key as an attribute name (".name") when it is a str identifier and the
  * mapping holds attributes, else as a subscript ("[key]"). */
-static void name_key(struct pc_paths *p, uint64_t key, bool attributes, char *via, size_t cap)
+static void name_key(struct pc_paths *p, uint64_t key, bool attributes, bool redactable, char *via,
+		     size_t cap)
 {
 	char text[KEY_TEXT], repr[KEY_TEXT + 8];
 
@@ -195,7 +200,7 @@ static void name_key(struct pc_paths *p, uint64_t key, bool attributes, char *vi
 		return;
 	}
 	pc_clear_error();
-	key_repr(p, key, repr, sizeof repr);
+	key_repr(p, key, redactable, repr, sizeof repr);
 	snprintf(via, cap, "[%s]", repr);
 }
 
@@ -212,11 +217,11 @@ static void name_dict_step(struct pc_paths *p, uint64_t dict, uint64_t child, bo
 		return;
 	}
 	if (s.is_key) {
-		key_repr(p, s.key, key, sizeof key);
+		key_repr(p, s.key, true, key, sizeof key);
 		snprintf(via, cap, ".keys() %s", key);
 		return;
 	}
-	name_key(p, s.key, attributes, via, cap);
+	name_key(p, s.key, attributes, dict != p->modules_dict, via, cap);
 }
 
 /* list or tuple -> child: "[i]". */
@@ -282,7 +287,7 @@ static bool name_value_step(struct pc_paths *p, uint32_t parent, uint64_t child,
 		if (le_get64(v + 8 * i) == child) {
 			if (py_dict_keys_key_at(p->py, keys, i, &key) < 0 || !key)
 				break;
-			name_key(p, key, true, via, cap);
+			name_key(p, key, true, true, via, cap);
 			return true;
 		}
 	pc_clear_error();
@@ -373,14 +378,27 @@ static const struct graph_root *root_record(struct pc_paths *p, uint32_t node)
 	return NULL;
 }
 
+static const char *base_name(const char *path)
+{
+	return strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+}
+
+/* The ELF file whose data (or .bss, which no file mapping shows) holds addr. */
 static const char *file_at(struct pc_paths *p, uint64_t addr)
 {
 	struct pc_core *core = p->py->img->core;
+	uint64_t ranges[8][2];
 
 	for (size_t i = 0; i < core_file_count(core); i++) {
 		const struct pc_core_file *f = core_file(core, i);
 		if (addr >= f->start && addr < f->end)
-			return strrchr(f->path, '/') ? strrchr(f->path, '/') + 1 : f->path;
+			return base_name(f->path);
+	}
+	for (size_t m = 0; m < p->py->img->mods.n; m++) {
+		size_t n = module_writable(&p->py->img->mods.v[m], ranges, 8);
+		for (size_t k = 0; k < n; k++)
+			if (addr >= ranges[k][0] && addr < ranges[k][1])
+				return base_name(p->py->img->mods.v[m].path);
 	}
 	return "?";
 }

@@ -40,6 +40,8 @@
 	X(PT_GEN,        "PyGen_Type") \
 	X(PT_CORO,       "PyCoro_Type") \
 	X(PT_ASYNC_GEN,  "PyAsyncGen_Type") \
+	X(PT_CELL,       "PyCell_Type") \
+	X(PT_METHOD,     "PyMethod_Type") \
 	X(PT_WEAKREF,    "_PyWeakref_RefType") \
 	X(PT_WEAKPROXY,  "_PyWeakref_ProxyType") \
 	X(PT_WEAKCALLABLEPROXY, "_PyWeakref_CallableProxyType")

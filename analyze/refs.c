@@ -140,6 +140,7 @@ static void classify(struct pc_refs *r, const struct py_type *t, struct type_ref
 		{ PT_WEAKCALLABLEPROXY, REF_WEAKREF }, { PT_MODULE, REF_MODULE },
 		{ PT_FUNCTION, REF_SCAN }, { PT_CODE, REF_SCAN }, { PT_FRAME, REF_SCAN },
 		{ PT_GEN, REF_SCAN }, { PT_CORO, REF_SCAN }, { PT_ASYNC_GEN, REF_SCAN },
+		{ PT_CELL, REF_SCAN }, { PT_METHOD, REF_SCAN },
 	};
 	const struct py_type *b = t;
 

@@ -34,6 +34,8 @@ static bool length_of(struct pc_py *py, const struct py_type *t, uint64_t obj, u
 
 	if (k[LC_TPFLAGS_DICT_SUBCLASS] != LAYOUT_ABSENT && (flags & (uint64_t)k[LC_TPFLAGS_DICT_SUBCLASS]))
 		return py_field(py, obj, LF_DICT_USED, len) == 0;
+	if (k[LC_TPFLAGS_LIST_SUBCLASS] != LAYOUT_ABSENT && (flags & (uint64_t)k[LC_TPFLAGS_LIST_SUBCLASS]))
+		return py_field(py, obj, LF_VAROBJECT_SIZE, len) == 0;
 	if (t->rule == SIZE_SET)
 		return py_field(py, obj, LF_SET_USED, len) == 0;
 	if (t->rule == SIZE_STR)
