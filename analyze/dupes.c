@@ -107,10 +107,38 @@ static void preview(struct pc_py *py, uint64_t obj, bool is_bytes, uint64_t leng
 			 length > DUPES_PREVIEW ? "..." : "");
 }
 
-static int by_hash(const void *a, const void *b)
+/* Sort by hash: LSD radix, four passes of 16 bits (qsort's comparisons
+ * were a sixth of a whole report's time). */
+static int sort_by_hash(struct keyed *v, size_t n)
 {
-	const struct keyed *x = a, *y = b;
-	return (x->hash > y->hash) - (x->hash < y->hash);
+	struct keyed *tmp = malloc((n ? n : 1) * sizeof *tmp), *src = v, *dst = tmp;
+	size_t *count = malloc(65536 * sizeof *count);
+
+	if (!tmp || !count) {
+		free(tmp);
+		free(count);
+		return pc_fail(PC_EINTERNAL, 0, "out of memory sorting strings");
+	}
+	for (int shift = 0; shift < 64; shift += 16) {
+		size_t sum = 0;
+		memset(count, 0, 65536 * sizeof *count);
+		for (size_t i = 0; i < n; i++)
+			count[src[i].hash >> shift & 0xffff]++;
+		for (size_t b = 0; b < 65536; b++) {
+			size_t c = count[b];
+			count[b] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			dst[count[src[i].hash >> shift & 0xffff]++] = src[i];
+		struct keyed *t = src;
+		src = dst;
+		dst = t;
+	}
+	/* four passes: the sorted keys are back in v */
+	free(tmp);
+	free(count);
+	return 0;
 }
 
 static int by_wasted(const void *a, const void *b)
@@ -174,7 +202,11 @@ int dupes_find(struct pc_py *py, struct pc_types *types, const struct objindex *
 			largest[at] = (struct dupe){ is_bytes ? "bytes" : "str", o->addr, len, 1, o->size, 0, "" };
 		}
 	}
-	qsort(keys, nkeys, sizeof *keys, by_hash);
+	if (sort_by_hash(keys, nkeys) < 0) {
+		free(keys);
+		free(largest);
+		return -1;
+	}
 	for (size_t i = 0; i < nkeys;) {
 		size_t j = i + 1;
 		uint64_t bytes = index->v[keys[i].node].size;
