@@ -161,11 +161,9 @@ static void keep_top(struct dupe *v, size_t *n, size_t k, int (*cmp)(const void 
 		*n = k;
 }
 
-int dupes_find(struct pc_py *py, struct pc_types *types, const struct objindex *index, size_t top,
-	       bool redact, struct dupe_report *out)
+int dupes_find(struct pc_py *py, int64_t str_type, int64_t bytes_type, const struct objindex *index,
+	       size_t top, bool redact, struct dupe_report *out)
 {
-	const struct py_type *str_t = types_lookup(types, py->known[PT_STR]);
-	const struct py_type *bytes_t = types_lookup(types, py->known[PT_BYTES]);
 	struct keyed *keys = NULL;
 	size_t nkeys = 0, ngroups = 0, cap = 0;
 	struct dupe *groups = NULL, *largest = calloc(top + 1, sizeof *largest);
@@ -176,10 +174,10 @@ int dupes_find(struct pc_py *py, struct pc_types *types, const struct objindex *
 		goto nomem;
 	for (size_t i = 0; i < index->n; i++) {
 		const struct objrec *o = &index->v[i];
-		bool is_bytes = bytes_t && o->type == bytes_t->index;
+		bool is_bytes = (int64_t)o->type == bytes_type;
 		const uint8_t *p;
 		uint64_t n, len, salt;
-		if (!(is_bytes || (str_t && o->type == str_t->index)))
+		if (!(is_bytes || (int64_t)o->type == str_type))
 			continue;
 		if (!content(py, o->addr, is_bytes, &p, &n, &len, &salt)) {
 			pc_clear_error();

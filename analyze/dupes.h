@@ -37,8 +37,11 @@ struct dupe_report {
 	size_t nlargest;
 };
 
-int dupes_find(struct pc_py *py, struct pc_types *types, const struct objindex *index, size_t top,
-	       bool redact, struct dupe_report *out);
+/* str_type and bytes_type: their indices in the type table (-1: none).
+ * Reads only the core and index, so it may run beside other analyses.
+ * Returns 0 or -1. */
+int dupes_find(struct pc_py *py, int64_t str_type, int64_t bytes_type, const struct objindex *index,
+	       size_t top, bool redact, struct dupe_report *out);
 void dupes_free(struct dupe_report *d);
 
 /* "<redacted: 12 chars, 3fa9c2e1>": what --redact shows instead of text. */

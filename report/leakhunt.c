@@ -8,6 +8,7 @@
 #include "../common/error.h"
 #include "../common/progress.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,33 @@ static int answer_why(struct pc_types *types, const struct pc_graph *g, struct p
 
 #define TOP_STRINGS 20
 
+struct strings_job {
+	struct pc_py *py;
+	int64_t str_type, bytes_type;
+	const struct objindex *index;
+	bool redact;
+	struct dupe_report *out;
+	int rc;
+	struct pc_error_box err;
+};
+
+static void *find_strings(void *arg)
+{
+	struct strings_job *j = arg;
+
+	j->rc = dupes_find(j->py, j->str_type, j->bytes_type, j->index, TOP_STRINGS, j->redact, j->out);
+	if (j->rc < 0)
+		pc_error_capture(&j->err);
+	return NULL;
+}
+
+/* A known type's index in the table, looked up before threads share it. */
+static int64_t type_index(struct pc_types *types, uint64_t addr)
+{
+	const struct py_type *t = addr ? types_lookup(types, addr) : NULL;
+	return t ? (int64_t)t->index : -1;
+}
+
 int report_leaks(struct pc_py *py, struct report *r, struct objindex *index,
 		 const struct leak_options *opt, bool redact)
 {
@@ -71,13 +99,26 @@ int report_leaks(struct pc_py *py, struct report *r, struct objindex *index,
 		goto out;
 	paths_redact(paths, redact);
 	phase_time(r, "paths", &t0);
-	if (leaks_analyse(py, types, &g, paths, opt, &r->leaks) < 0)
+	/* The strings need only the core and the index: search them on the
+	 * other core while this one computes dominators. */
+	struct strings_job job = { py, type_index(types, py->known[PT_STR]),
+				   type_index(types, py->known[PT_BYTES]), index, redact, &r->dupes, 0, { 0 } };
+	pthread_t helper;
+	bool threaded = pthread_create(&helper, NULL, find_strings, &job) == 0;
+	rc = leaks_analyse(py, types, &g, paths, opt, &r->leaks);
+	if (threaded)
+		pthread_join(helper, NULL);
+	else
+		find_strings(&job);
+	if (rc < 0)
 		goto out;
+	rc = -1;
+	if (job.rc < 0) {
+		pc_error_raise(&job.err);
+		goto out;
+	}
 	phase_time(r, "leaks", &t0);
 	r->leaks_done = true;
-	if (dupes_find(py, types, index, TOP_STRINGS, redact, &r->dupes) < 0)
-		goto out;
-	phase_time(r, "strings", &t0);
 	if (r->why.asked && answer_why(types, &g, paths, &r->why) < 0)
 		goto out;
 	if (r->meliae && render_meliae(r->meliae, py, types, &g, redact) < 0) {
