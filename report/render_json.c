@@ -5,9 +5,11 @@
 
 #include <stdio.h>
 
+#define put_str json_put_str
+
 /* A JSON string: quotes, backslashes and control characters escaped; the
  * text is UTF-8 already (str objects are decoded that way). */
-static void put_str(FILE *out, const char *s)
+void json_put_str(FILE *out, const char *s)
 {
 	if (!s) {
 		fputs("null", out);

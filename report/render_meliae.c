@@ -12,20 +12,6 @@
 
 #define VALUE_CHARS 100           /* Meliae keeps the first 100 characters */
 
-static void put_json_text(FILE *out, const char *s)
-{
-	putc('"', out);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(out, "\\%c", *p);
-		else if (*p < 0x20)
-			fprintf(out, "\\u%04x", *p);
-		else
-			putc(*p, out);
-	}
-	putc('"', out);
-}
-
 /* "len": what len() would say for the common containers, else absent. */
 static bool length_of(struct pc_py *py, const struct py_type *t, uint64_t obj, uint64_t *len)
 {
@@ -54,9 +40,9 @@ static void put_value(FILE *out, struct pc_py *py, const struct py_type *t, uint
 		fputs(", \"value\": ", out);
 		if (redact) {
 			dupes_redacted(text, strlen(text), "chars", red, sizeof red);
-			put_json_text(out, red);
+			json_put_str(out, red);
 		} else {
-			put_json_text(out, text);
+			json_put_str(out, text);
 		}
 	} else if (t->rule == SIZE_INT && !redact && py_int(py, obj, &v) == 0) {
 		fprintf(out, ", \"value\": %lld", (long long)v);
@@ -74,7 +60,7 @@ int render_meliae(FILE *out, struct pc_py *py, struct pc_types *types, const str
 		const struct objrec *o = &g->index->v[v];
 		const struct py_type *t = types_at(types, o->type);
 		fprintf(out, "{\"address\": %llu, \"type\": ", (unsigned long long)o->addr);
-		put_json_text(out, types_name(types, t));
+		json_put_str(out, types_name(types, t));
 		fprintf(out, ", \"size\": %llu", (unsigned long long)o->size);
 		if (length_of(py, t, o->addr, &len))
 			fprintf(out, ", \"len\": %llu", (unsigned long long)len);
@@ -83,7 +69,7 @@ int render_meliae(FILE *out, struct pc_py *py, struct pc_types *types, const str
 		if (t->addr == py->known[PT_MODULE] && py_field(py, o->addr, LF_MODULE_NAME, &md_name) == 0 &&
 		    py_str(py, md_name, name, sizeof name) == 0) {
 			fputs(", \"name\": ", out);
-			put_json_text(out, name);
+			json_put_str(out, name);
 		}
 		pc_clear_error();
 		fputs(", \"refs\": [", out);

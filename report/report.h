@@ -60,6 +60,9 @@ struct render_options {
 };
 
 int render_text(FILE *out, const struct report *r, const struct render_options *opt);
+
+/* A JSON string literal of s ("null" for NULL), for every JSON writer. */
+void json_put_str(FILE *out, const char *s);
 int render_json(FILE *out, const struct report *r);
 /* One self-contained page: the JSON document and what draws it (render_html.c). */
 int render_html(FILE *out, const struct report *r);

@@ -37,6 +37,7 @@ Each CHECK prints what it compared when it fails, and exits 0 (pass) or 1
            that object (its address and type)
 """
 import json
+import os
 import re
 import sys
 
@@ -51,34 +52,13 @@ BIGITEM = "__main__.BigItem"
 REACHABLE = (KEPT, HOLDER, BIGITEM)
 
 
-class Fail(Exception):
-    pass
-
-
-def load(path, what):
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except (OSError, ValueError) as e:
-        raise Fail("%s %s: %s" % (what, path, e))
-
-
-def expect(cond, msg, *args):
-    if not cond:
-        raise Fail(msg % args if args else msg)
-
-
-def is_int(v):
-    return isinstance(v, int) and not isinstance(v, bool)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from census import Fail, by_name, expect, is_int, load  # noqa: E402  (the same checker's basics)
 
 
 def address(v, where):
     expect(isinstance(v, str) and ADDRESS.match(v), "%s: address %r is not a \"0x…\" hex string", where, v)
     return int(v, 16)
-
-
-def by_name(rows):
-    return {r["name"]: r for r in rows}
 
 
 def zero(name):
