@@ -291,6 +291,16 @@ static bool read_name(struct pc_image *img, uint64_t addr, char *buf, size_t cap
 	return buf[0] && !strchr(buf, '\n') && strlen(buf) < cap - 1;
 }
 
+static bool in_file(struct pc_core *core, const struct pc_core_segment *g)
+{
+	for (size_t i = 0; i < core_file_count(core); i++) {
+		const struct pc_core_file *f = core_file(core, i);
+		if (g->vaddr < f->end && f->start < g->vaddr + g->memsz)
+			return true;
+	}
+	return false;
+}
+
 /* Static type objects live in the writable data of the ELF images: find
  * them by their type pointer (&PyType_Type), record their tp_name, which
  * is in .rodata. */
@@ -309,7 +319,10 @@ static int put_static_type_names(struct text *t, struct pc_image *img, const str
 	}
 	for (size_t i = 0; i < core_segment_count(core); i++) {
 		const struct pc_core_segment *g = core_segment(core, i);
-		if (!(g->flags & PF_W))
+		/* Static types are initialised data of ELF files, never heap:
+		 * scanning the heap too would cost the capture a read of all
+		 * its memory before the target is even stopped. */
+		if (!(g->flags & PF_W) || !in_file(core, g))
 			continue;
 		for (uint64_t at = 0; at < g->memsz; at += SCAN_CHUNK) {
 			ssize_t n = core_read(core, g->vaddr + at, chunk, SCAN_CHUNK);
