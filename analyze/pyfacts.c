@@ -15,6 +15,7 @@
 
 #define NAME_MAX_LEN 256
 #define SCAN_CHUNK   (1u << 20)
+#define BSS_SCAN_MAX (4u << 20)   /* more .bss than libpython has; a heap right after is not scanned */
 
 /* Symbols the analysis looks up, beyond the known types. */
 static const char *const extra_symbols[] = {
@@ -319,12 +320,21 @@ static int put_static_type_names(struct text *t, struct pc_image *img, const str
 	}
 	for (size_t i = 0; i < core_segment_count(core); i++) {
 		const struct pc_core_segment *g = core_segment(core, i);
-		/* Static types are initialised data of ELF files, never heap:
-		 * scanning the heap too would cost the capture a read of all
-		 * its memory before the target is even stopped. */
-		if (!(g->flags & PF_W) || !in_file(core, g))
+		/* Static types are data of ELF files — initialised, or in .bss
+		 * (structseq types), the anonymous pages right after a file's
+		 * data — never heap: scanning the heap too would cost the
+		 * capture a read of all its memory before the target stops. */
+		uint64_t len = g->memsz;
+		if (!(g->flags & PF_W))
 			continue;
-		for (uint64_t at = 0; at < g->memsz; at += SCAN_CHUNK) {
+		if (!in_file(core, g)) {
+			const struct pc_core_segment *prev = i ? core_segment(core, i - 1) : NULL;
+			if (!prev || !(prev->flags & PF_W) || !in_file(core, prev) ||
+			    prev->vaddr + prev->memsz != g->vaddr)
+				continue;
+			len = len < BSS_SCAN_MAX ? len : BSS_SCAN_MAX;
+		}
+		for (uint64_t at = 0; at < len; at += SCAN_CHUNK) {
 			ssize_t n = core_read(core, g->vaddr + at, chunk, SCAN_CHUNK);
 			for (ssize_t k = 0; n > 0 && k + (ssize_t)name_at + 8 <= n; k += 8) {
 				uint64_t ob_type, tp_name;
