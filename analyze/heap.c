@@ -23,6 +23,7 @@ struct walk {
 	struct heap_regions covered;
 	heap_progress_fn progress;
 	void *progress_arg;
+	bool collecting;             /* the core was taken mid-collection */
 	uint64_t judged, total;      /* bytes, for progress */
 };
 
@@ -107,6 +108,11 @@ static bool gc_links_agree(struct walk *w, uint64_t obj, const uint8_t *obj_mem)
 
 	if (next == 0)
 		return (prev & ~1ull) == 0;
+	/* Mid-collection _gc_prev holds reference counts and _gc_next may
+	 * carry the "unreachable" flag: only the forward link is left to
+	 * check, and that it leads somewhere the core holds. */
+	if (w->collecting)
+		return !((next & ~1ull) & 7) && py_ptr(w->py, next & ~1ull, 16) != NULL;
 	if ((next & 1) || py_u64(w->py, next + 8, &back) < 0 ||
 	    py_u64(w->py, prev & ~3ull, &forward) < 0) {
 		pc_clear_error();
@@ -242,11 +248,13 @@ static uint64_t anonymous_bytes(struct pc_py *py)
 int heap_walk(struct pc_py *py, struct pc_types *types, heap_object_fn fn, void *arg,
 	      struct heap_stats *stats, heap_progress_fn progress, void *progress_arg)
 {
-	struct walk w = { py, types, fn, arg, stats, { 0 }, progress, progress_arg, 0, 0 };
+	struct walk w = { .py = py, .types = types, .fn = fn, .arg = arg, .st = stats,
+			  .progress = progress, .progress_arg = progress_arg };
 	int rc;
 
 	if (progress)
 		w.total = anonymous_bytes(py);
+	w.collecting = heap_gc_collecting(py);
 
 	memset(stats, 0, sizeof *stats);
 	if ((rc = refuse_mimalloc(py)) != 0)

@@ -75,6 +75,9 @@ int heap_pymalloc_walk(struct pc_py *py, struct heap_regions *covered, heap_bloc
 		       void *arg, struct heap_stats *stats);
 int heap_glibc_walk(struct pc_py *py, struct heap_regions *covered, heap_block_fn fn,
 		    void *arg, struct heap_stats *stats);
+/* Was any interpreter's collector running when the core was taken? */
+bool heap_gc_collecting(struct pc_py *py);
+
 /* Calls fn with each GC-tracked object's address (mem NULL, len 0). */
 int heap_gc_walk(struct pc_py *py, heap_block_fn fn, void *arg, struct heap_stats *stats);
 

@@ -38,19 +38,46 @@ static int walk_list(struct pc_py *py, uint64_t head, heap_block_fn fn, void *ar
 	return 0;
 }
 
+static bool state_collecting(struct pc_py *py, uint64_t gc)
+{
+	int32_t collecting = 0;
+
+	if (LAYOUT_HAS(&py->L, LF_GC_STATE_COLLECTING) &&
+	    py_read(py, gc + (uint64_t)py->L.off[LF_GC_STATE_COLLECTING], &collecting, 4) < 0)
+		pc_clear_error();
+	return collecting != 0;
+}
+
+static uint64_t gc_state(struct pc_py *py, uint64_t interp)
+{
+	return py->L.gc_in_runtime ? py->rt.addr + (uint64_t)py->L.off[LF_RUNTIME_GC]
+				   : interp + (uint64_t)py->L.off[LF_INTERP_GC];
+}
+
+bool heap_gc_collecting(struct pc_py *py)
+{
+	uint64_t interps[PY_INTERPRETERS_MAX];
+	size_t n;
+
+	if (py_interpreters(py, interps, PY_INTERPRETERS_MAX, &n) < 0) {
+		pc_clear_error();
+		return false;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (state_collecting(py, gc_state(py, interps[i])))
+			return true;
+	return false;
+}
+
 static int walk_state(struct pc_py *py, uint64_t gc, heap_block_fn fn, void *arg,
 		      struct heap_stats *st)
 {
 	const struct pc_layout *L = &py->L;
-	int32_t collecting = 0;
 
 	/* Mid-collection, the lists are being moved and _gc_prev holds
 	 * reference counts: say so, the walk may miss what is collected. */
-	if (LAYOUT_HAS(L, LF_GC_STATE_COLLECTING) &&
-	    py_read(py, gc + (uint64_t)L->off[LF_GC_STATE_COLLECTING], &collecting, 4) == 0 &&
-	    collecting)
+	if (state_collecting(py, gc))
 		st->gc_collecting = true;
-	pc_clear_error();
 	uint64_t gens = gc + (uint64_t)L->off[LF_GC_STATE_GENERATIONS];
 	int64_t n = L->konst[LC_NUM_GENERATIONS] > 0 ? L->konst[LC_NUM_GENERATIONS] : 3;
 	int rc;
