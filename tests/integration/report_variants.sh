@@ -12,6 +12,7 @@
 #   - a core whose interpreter binary was deleted after the capture (a copy
 #     of Debian's one-file python3.11): read from the capture's PYCORE note;
 #   - objects in a thread's own malloc arena and in mmapped chunks;
+#   - a core taken while the garbage collector runs;
 #   - 3.12+: objects of a sub-interpreter, which has its own allocator.
 . "$(dirname "$0")/../lib.sh"
 
@@ -111,6 +112,31 @@ for at in (size // 3, size // 2, 2 * size // 3):
 		rm -f "$dir/core"
 	else
 		fail "bigalloc.py starts [$label]"
+	fi
+
+	# A core taken while the collector runs: the GC lists are in flux,
+	# the objects are not (the capture is retried until one is caught
+	# mid-collection; the report says so in a warning).
+	dir=$WORK/$label/gcbusy
+	mkdir -p "$dir"
+	if start_target "$py" gcbusy.py "$dir" 100000; then
+		caught=
+		for _ in $(seq 20); do
+			"$BIN/pycore-capture" -q -f -o "$dir/core" "$TARGET_PID"
+			"$REPORT" --no-leaks --format json "$dir/core" >"$dir/report.json" 2>/dev/null
+			grep -q "garbage collection" "$dir/report.json" && { caught=1; break; }
+		done
+		finish "$dir"
+		if [ -n "$caught" ]; then
+			same "a core taken mid-collection still counts every planted object [$label]" \
+				"$("$PY3" -c 'import json,sys; r=json.load(open(sys.argv[1])); print(*[(t["count"], t["bytes"]) for t in r["types"] if t["name"] == "__main__.Planted"])' "$dir/report.json")" \
+				"$("$PY3" -c 'import json,sys; t=json.load(open(sys.argv[1])); print((t["count"], t["bytes"]))' "$dir/ready.json")"
+		else
+			skip "a core taken mid-collection [$label]: 20 captures never caught the collector running"
+		fi
+		rm -f "$dir/core"
+	else
+		fail "gcbusy.py starts [$label]"
 	fi
 
 	for alloc in malloc debug; do
