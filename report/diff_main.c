@@ -8,6 +8,7 @@
  * output says so.  (Grown containers and their paths: issue #5, later.)
  */
 #include "../analyze/census.h"
+#include "../analyze/growth.h"
 #include "../analyze/image.h"
 #include "../common/error.h"
 #include "../common/pycore_note.h"
@@ -25,6 +26,7 @@
 #endif
 #define DEFAULT_LIMIT 20
 #define MAX_CORES 64
+#define TOP_GROWTH 20
 
 struct snapshot {
 	const char *path;
@@ -33,6 +35,10 @@ struct snapshot {
 	uint64_t start_ticks;        /* 0: the core does not say (not a pycore core) */
 	double time;                 /* capture time, 0 when unknown */
 	struct census census;
+	/* kept open to compare objects across cores */
+	struct pc_image img;
+	struct pc_py py;
+	struct objindex index;
 };
 
 struct delta {
@@ -136,33 +142,29 @@ static void identify(struct snapshot *s, const struct pc_core *core)
 
 static int take(const char *path, const struct pc_search *search, struct snapshot *s)
 {
-	struct pc_image img;
-	struct pc_py py;
-	int rc = -1;
-
 	memset(s, 0, sizeof *s);
 	s->path = path;
-	if (image_open(&img, path, search) < 0)
+	if (image_open(&s->img, path, search) < 0)
 		return pc_wrap("%s", path);
-	if (core_missing_bytes(img.core)) {
-		pc_fail(PC_EFORMAT, 0, "%s is truncated", path);
-		goto out;
-	}
-	if (py_open(&py, &img) < 0) {
-		pc_wrap("%s", path);
-		goto out;
-	}
-	snprintf(s->version, sizeof s->version, "%u.%u.%u", py.rt.hexversion >> 24,
-		 py.rt.hexversion >> 16 & 0xff, py.rt.hexversion >> 8 & 0xff);
-	identify(s, img.core);
-	if (census_take(&py, &s->census, NULL, NULL, NULL) < 0) {
-		pc_wrap("%s: walking the heap", path);
-		goto out;
-	}
-	rc = 0;
-out:
-	image_close(&img);
-	return rc;
+	if (core_missing_bytes(s->img.core))
+		return pc_fail(PC_EFORMAT, 0, "%s is truncated", path);
+	if (py_open(&s->py, &s->img) < 0)
+		return pc_wrap("%s", path);
+	snprintf(s->version, sizeof s->version, "%u.%u.%u", s->py.rt.hexversion >> 24,
+		 s->py.rt.hexversion >> 16 & 0xff, s->py.rt.hexversion >> 8 & 0xff);
+	identify(s, s->img.core);
+	if (census_take(&s->py, &s->census, &s->index, NULL, NULL) < 0 ||
+	    objindex_finish(&s->index) < 0)
+		return pc_wrap("%s: walking the heap", path);
+	return 0;
+}
+
+static void release(struct snapshot *s)
+{
+	census_free(&s->census);
+	objindex_free(&s->index);
+	if (s->img.core)
+		image_close(&s->img);
 }
 
 /* One process, as far as the cores can tell: same pid and start time. */
@@ -236,6 +238,38 @@ static bool changed(const struct delta *d)
 }
 
 /* The rows that changed (the JSON has every row). */
+static void json_growth(FILE *out, const struct growth_row *g, size_t n)
+{
+	fputs(",\n  \"growth\": [", out);
+	for (size_t i = 0; i < n; i++) {
+		fprintf(out, "%s\n    {\"address\": \"%#llx\", \"type\": ", i ? "," : "",
+			(unsigned long long)g[i].addr);
+		json_put_str(out, g[i].type);
+		fprintf(out, ", \"len_before\": %llu, \"len_after\": %llu, \"bytes_before\": %llu, "
+			"\"bytes_after\": %llu, \"retained_before\": null, \"retained_after\": null, "
+			"\"path\": ", (unsigned long long)g[i].len[0], (unsigned long long)g[i].len[1],
+			(unsigned long long)g[i].bytes[0], (unsigned long long)g[i].bytes[1]);
+		json_put_str(out, g[i].path);
+		fputs("}", out);
+	}
+	fputs(n ? "\n  ]" : "]", out);
+}
+
+static void text_growth(FILE *out, const struct growth_row *g, size_t n, size_t limit)
+{
+	if (!n) {
+		fputs("Containers that grew: none\n\n", out);
+		return;
+	}
+	fputs("Containers that grew (largest growth in length first):\n", out);
+	fprintf(out, "  %10s %10s %12s  %s\n", "len before", "len after", "bytes after", "container");
+	for (size_t i = 0; i < n && i < limit; i++)
+		fprintf(out, "  %10llu %10llu %12llu  %s %s\n", (unsigned long long)g[i].len[0],
+			(unsigned long long)g[i].len[1], (unsigned long long)g[i].bytes[1], g[i].type,
+			g[i].path ? g[i].path : "(no path from a root)");
+	fputc('\n', out);
+}
+
 static void text_rows(FILE *out, const char *title, const struct delta *d, size_t n, size_t limit)
 {
 	size_t shown = 0, more = 0;
@@ -271,6 +305,8 @@ static int render_pair(FILE *out, const struct options *o, const struct snapshot
 	struct delta *kinds = compare(a->census.kinds, a->census.nkinds, b->census.kinds,
 				      b->census.nkinds, &nk);
 	bool same = same_process(a, b);
+	struct growth_row *growth = NULL;
+	size_t ng = 0;
 	const char *identity = same ? "same process"
 				    : "different processes (or not known to be one): type-level deltas only";
 
@@ -278,6 +314,15 @@ static int render_pair(FILE *out, const struct options *o, const struct snapshot
 		free(types);
 		free(kinds);
 		return pc_fail(PC_EINTERNAL, 0, "out of memory comparing");
+	}
+	/* Object by object only within one process: addresses mean nothing
+	 * across processes. */
+	if (same && growth_find((struct pc_py *)&a->py, a->census.type_table, &a->index,
+				(struct pc_py *)&b->py, b->census.type_table,
+				(struct objindex *)&b->index, TOP_GROWTH, &growth, &ng) < 0) {
+		free(types);
+		free(kinds);
+		return -1;
 	}
 	if (o->json) {
 		fputs("{\n  \"schema\": \"pycore-diff/1\",\n", out);
@@ -288,7 +333,8 @@ static int render_pair(FILE *out, const struct options *o, const struct snapshot
 			identity);
 		json_rows(out, "types", types, nt);
 		json_rows(out, "kinds", kinds, nk);
-		fputs(",\n  \"growth\": [], \"new_retainers\": []\n}\n", out);
+		json_growth(out, growth, ng);
+		fputs(",\n  \"new_retainers\": []\n}\n", out);
 	} else {
 		fprintf(out, "Before: %s (pid %d, Python %s): %llu objects, %llu bytes\n", a->path,
 			(int)a->pid, a->version, (unsigned long long)a->census.objects,
@@ -301,7 +347,10 @@ static int render_pair(FILE *out, const struct options *o, const struct snapshot
 			(long long)(b->census.bytes - a->census.bytes), identity);
 		text_rows(out, "Types", types, nt, o->limit);
 		text_rows(out, "Kinds", kinds, nk, o->limit);
+		if (same)
+			text_growth(out, growth, ng, o->limit);
 	}
+	growth_free(growth, ng);
 	free(types);
 	free(kinds);
 	return ferror(out) ? pc_fail(PC_EOUTPUT, 0, "writing the diff failed") : 0;
@@ -330,8 +379,8 @@ int main(int argc, char **argv)
 			fprintf(stderr, "pycore-diff: %s\n", pc_errmsg());
 			rc = pc_errcode();
 		}
-	for (size_t i = 0; i < taken; i++)
-		census_free(&snaps[i].census);
+	for (size_t i = 0; i <= taken && i < o.ncores; i++)
+		release(&snaps[i]);
 	if (rc == 0 && fflush(stdout) != 0)
 		rc = PC_EOUTPUT;
 	return rc;

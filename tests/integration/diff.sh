@@ -2,7 +2,8 @@
 # pycore-diff compares cores of a process that grew between two captures
 # (tests/targets/grow.py appends N objects to a module global): exactly N
 # more of the class and their sys.getsizeof bytes, nothing for the class
-# that did not change; a core against itself shows no change; cores of two
+# that did not change, the list among the containers that grew with its
+# lengths and the path naming the global; a core against itself shows no change; cores of two
 # processes are labelled as type-level only; bad input ends in one line.
 . "$(dirname "$0")/../lib.sh"
 
@@ -46,6 +47,8 @@ while read -r label py; do
 		"rows['__main__.Added']['count_delta'] == t['count'] and rows['__main__.Added']['bytes_delta'] == t['bytes']"
 	json_check "the class that did not change shows no delta [$label]" "$dir/ab.json" \
 		"rows['__main__.Steady']['count_delta'] == 0 and rows['__main__.Steady']['bytes_delta'] == 0 and rows['__main__.Steady']['count_after'] == t['steady']['count'] and rows['__main__.Steady']['bytes_after'] == t['steady']['bytes']"
+	json_check "the list ADDED grew, before/after lengths and a path naming the global [$label]" "$dir/ab.json" \
+		"any(g['path'] == \"sys.modules['__main__'].ADDED\" and [g['len_before'], g['len_after']] == t['list_len'] and g['type'] == 'list' for g in d['growth'])"
 	json_check "two cores of one process are known as such [$label]" "$dir/ab.json" \
 		"d['schema'] == 'pycore-diff/1' and d['same_process'] is True"
 	"$DIFF" --format json "$dir/a.core" "$dir/a.core" >"$dir/aa.json" 2>/dev/null
