@@ -8,6 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+static bool length(struct pc_py *py, const struct py_type *t, uint64_t obj, uint64_t *len);
+
+bool growth_length(struct pc_py *py, const struct py_type *t, uint64_t obj, uint64_t *len)
+{
+	return length(py, t, obj, len);
+}
+
 /* A container's len(), or false when the type is not one pycore measures. */
 static bool length(struct pc_py *py, const struct py_type *t, uint64_t obj, uint64_t *len)
 {

@@ -31,4 +31,7 @@ int growth_find(struct pc_py *pa, struct pc_types *ta, const struct objindex *xa
 		struct growth_row **rows, size_t *n);
 void growth_free(struct growth_row *rows, size_t n);
 
+/* len() of a list, dict, set or deque; false for other types. */
+bool growth_length(struct pc_py *py, const struct py_type *t, uint64_t obj, uint64_t *len);
+
 #endif

@@ -356,6 +356,94 @@ static int render_pair(FILE *out, const struct options *o, const struct snapshot
 	return ferror(out) ? pc_fail(PC_EOUTPUT, 0, "writing the diff failed") : 0;
 }
 
+/* Three or more cores: what grew in every interval — the types whose
+ * count rose each time, and the containers (same address and type in
+ * every core) whose length did. */
+static uint64_t count_in(const struct census *c, const char *name)
+{
+	for (size_t i = 0; i < c->ntypes; i++)
+		if (strcmp(c->types[i].name, name) == 0)
+			return c->types[i].count;
+	return 0;
+}
+
+static bool grew_every_time(struct snapshot *snaps, size_t n, const struct growth_row *g)
+{
+	uint64_t prev = g->len[0], len;
+
+	for (size_t k = 1; k + 1 < n; k++) {
+		int64_t j = objindex_find(&snaps[k].index, g->addr);
+		const struct py_type *t = j >= 0 ? types_at(snaps[k].census.type_table,
+							    snaps[k].index.v[j].type) : NULL;
+		if (!t || strcmp(types_name(snaps[k].census.type_table, t), g->type) != 0 ||
+		    !growth_length(&snaps[k].py, t, g->addr, &len) || len <= prev)
+			return false;
+		prev = len;
+	}
+	return g->len[1] > prev;
+}
+
+static int render_series(FILE *out, const struct options *o, struct snapshot *snaps, size_t n)
+{
+	struct snapshot *first = &snaps[0], *last = &snaps[n - 1];
+	const struct census *c = &last->census;
+	struct growth_row *growth = NULL;
+	size_t ng = 0, shown = 0;
+	bool same = true;
+
+	for (size_t k = 0; k + 1 < n; k++)
+		same &= same_process(&snaps[k], &snaps[k + 1]);
+	if (same && growth_find(&first->py, first->census.type_table, &first->index, &last->py,
+				c->type_table, &last->index, TOP_GROWTH * 5, &growth, &ng) < 0)
+		return -1;
+	fputs(o->json ? ",\n  \"grew_every_interval\": {\"types\": [" : "Grew in every interval:\n  types:", out);
+	for (size_t i = 0; i < c->ntypes; i++) {
+		uint64_t prev = count_in(&snaps[0].census, c->types[i].name);
+		bool grew = true;
+		for (size_t k = 1; k < n && grew; k++) {
+			uint64_t now = count_in(&snaps[k].census, c->types[i].name);
+			grew = now > prev;
+			prev = now;
+		}
+		if (!grew)
+			continue;
+		if (o->json) {
+			fputs(shown++ ? ", " : "", out);
+			json_put_str(out, c->types[i].name);
+		} else {
+			fprintf(out, " %s", c->types[i].name);
+			shown++;
+		}
+	}
+	if (!o->json && !shown)
+		fputs(" none", out);
+	fputs(o->json ? "], \"containers\": [" : "\n  containers:\n", out);
+	shown = 0;
+	for (size_t i = 0; i < ng; i++) {
+		if (!grew_every_time(snaps, n, &growth[i]))
+			continue;
+		if (o->json) {
+			fprintf(out, "%s{\"address\": \"%#llx\", \"type\": ", shown++ ? ", " : "",
+				(unsigned long long)growth[i].addr);
+			json_put_str(out, growth[i].type);
+			fprintf(out, ", \"len_first\": %llu, \"len_last\": %llu, \"path\": ",
+				(unsigned long long)growth[i].len[0], (unsigned long long)growth[i].len[1]);
+			json_put_str(out, growth[i].path);
+			fputs("}", out);
+		} else {
+			fprintf(out, "    %llu -> %llu  %s %s\n", (unsigned long long)growth[i].len[0],
+				(unsigned long long)growth[i].len[1], growth[i].type,
+				growth[i].path ? growth[i].path : "(no path from a root)");
+			shown++;
+		}
+	}
+	if (!o->json && !shown)
+		fputs("    none\n", out);
+	fputs(o->json ? "]}\n}\n" : "\n", out);
+	growth_free(growth, ng);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static struct snapshot snaps[MAX_CORES];
@@ -374,11 +462,26 @@ int main(int argc, char **argv)
 		fprintf(stderr, "pycore-diff: %s\n", pc_errmsg());
 		rc = pc_errcode() ? (int)pc_errcode() : 1;
 	}
-	for (size_t i = 0; rc == 0 && i + 1 < o.ncores; i++)
-		if (render_pair(stdout, &o, &snaps[i], &snaps[i + 1]) < 0) {
-			fprintf(stderr, "pycore-diff: %s\n", pc_errmsg());
-			rc = pc_errcode();
-		}
+	/* Two cores: one pycore-diff/1 document.  More: the intervals, each
+	 * such a document, then what grew in every one of them. */
+	if (rc == 0 && o.ncores > 2 && o.json)
+		fputs("{\n  \"schema\": \"pycore-diff/1\",\n  \"intervals\": [\n", stdout);
+	for (size_t i = 0; rc == 0 && i + 1 < o.ncores; i++) {
+		if (o.ncores > 2 && o.json && i)
+			fputs(",\n", stdout);
+		if (render_pair(stdout, &o, &snaps[i], &snaps[i + 1]) < 0)
+			rc = -1;
+	}
+	if (rc == 0 && o.ncores > 2) {
+		if (o.json)
+			fputs("  ]", stdout);
+		if (render_series(stdout, &o, snaps, o.ncores) < 0)
+			rc = -1;
+	}
+	if (rc < 0) {
+		fprintf(stderr, "pycore-diff: %s\n", pc_errmsg());
+		rc = pc_errcode() ? (int)pc_errcode() : 1;
+	}
 	for (size_t i = 0; i <= taken && i < o.ncores; i++)
 		release(&snaps[i]);
 	if (rc == 0 && fflush(stdout) != 0)

@@ -22,7 +22,7 @@ json_check() {
 import json, sys
 d = json.load(open(sys.argv[1]))
 t = json.load(open(sys.argv[2]))
-rows = {r['name']: r for r in d['types']}
+rows = {r['name']: r for r in d.get('types', [])}
 ok = $expr
 if not ok:
     sys.exit('diff: %s' % json.dumps({k: v for k, v in rows.items() if k.startswith('__main__')}))
@@ -38,6 +38,12 @@ while read -r label py; do
 	for _ in $(seq 300); do [ -s "$dir/grown.json" ] && break; sleep 0.1; done
 	grown=$dir/grown.json
 	"$BIN/pycore-capture" -q -o "$dir/b.core" "$TARGET_PID"
+	cp "$grown" "$dir/grown1.json"
+	grown=$dir/grown1.json
+	# A second step, for a series of three cores.
+	: >"$dir/grow"
+	for _ in $(seq 300); do [ -e "$dir/grow" ] || break; sleep 0.1; done
+	"$BIN/pycore-capture" -q -o "$dir/c3.core" "$TARGET_PID"
 	: >"$dir/stop"
 	stop_target
 
@@ -58,6 +64,10 @@ while read -r label py; do
 		"'$DIFF' '$dir/a.core' '$dir/a.core' | grep -q 'Types: no change'"
 	check "the text diff shows Added among the types that changed, +$N [$label]" sh -c \
 		"'$DIFF' '$dir/a.core' '$dir/b.core' | sed -n '/^Types that changed/,/^\$/p' | grep -E '[+]$N .* __main__.Added\$' >/dev/null"
+
+	"$DIFF" --format json "$dir/a.core" "$dir/b.core" "$dir/c3.core" >"$dir/abc.json" 2>/dev/null
+	json_check "three cores: Added and the list ADDED grew in every interval [$label]" "$dir/abc.json" \
+		"len(d['intervals']) == 2 and '__main__.Added' in d['grew_every_interval']['types'] and '__main__.Steady' not in d['grew_every_interval']['types'] and any(c['path'] == \"sys.modules['__main__'].ADDED\" and c['len_last'] == 2 * t['count'] for c in d['grew_every_interval']['containers'])"
 
 	# Another process of the same program: type-level only.
 	mkdir -p "$dir/other"
