@@ -56,7 +56,7 @@ bin/pycore-report: $(call obj,$(REPORT_SRC) $(ANALYZE_SRC) $(COMMON_SRC))
 	@mkdir -p bin
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-bin/pycore-diff: $(call obj,report/diff_main.c report/render_json.c $(ANALYZE_SRC) $(COMMON_SRC))
+bin/pycore-diff: $(call obj,report/diff_main.c report/render_json.c report/cliopts.c $(ANALYZE_SRC) $(COMMON_SRC))
 	@mkdir -p bin
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 

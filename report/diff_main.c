@@ -12,6 +12,7 @@
 #include "../analyze/image.h"
 #include "../common/error.h"
 #include "../common/pycore_note.h"
+#include "cliopts.h"
 #include "report.h"
 
 #include <elf.h>
@@ -73,34 +74,28 @@ static void usage(FILE *f)
 
 static int parse_args(int argc, char **argv, struct options *o)
 {
-	enum { OPT_EXE = 256, OPT_LIBPATH, OPT_SYSROOT };
 	static const struct option longopts[] = {
-		{ "format", required_argument, 0, 'f' },  { "limit", required_argument, 0, 'n' },
-		{ "exe", required_argument, 0, OPT_EXE }, { "lib-search-path", required_argument, 0, OPT_LIBPATH },
-		{ "sysroot", required_argument, 0, OPT_SYSROOT }, { "help", no_argument, 0, 'h' },
-		{ "version", no_argument, 0, 'V' },       { 0, 0, 0, 0 },
+		{ "format", required_argument, 0, 'f' }, CLI_SHARED_LONGOPTS,
+		{ "help", no_argument, 0, 'h' },         { "version", no_argument, 0, 'V' },
+		{ 0, 0, 0, 0 },
 	};
-	char *end;
-	int c;
+	int c, shared;
 
 	memset(o, 0, sizeof *o);
 	o->limit = DEFAULT_LIMIT;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "f:n:hV", longopts, NULL)) != -1) {
+		if ((shared = cli_shared_option(c, optarg, &o->limit, &o->search)) != 0) {
+			if (shared < 0)
+				return -1;
+			continue;
+		}
 		switch (c) {
 		case 'f':
 			if (strcmp(optarg, "json") != 0 && strcmp(optarg, "text") != 0)
 				return pc_fail(PC_EUSAGE, 0, "--format is text or json, not '%s'", optarg);
 			o->json = strcmp(optarg, "json") == 0;
 			break;
-		case 'n':
-			o->limit = strtoul(optarg, &end, 10);
-			if (*end || !*optarg)
-				return pc_fail(PC_EUSAGE, 0, "--limit takes a number, not '%s'", optarg);
-			break;
-		case OPT_EXE: o->search.exe = optarg; break;
-		case OPT_LIBPATH: o->search.lib_path = optarg; break;
-		case OPT_SYSROOT: o->search.sysroot = optarg; break;
 		case 'h': usage(stdout); exit(0);
 		case 'V': printf("pycore-diff %s\n", PYCORE_VERSION); exit(0);
 		default:

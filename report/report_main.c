@@ -10,6 +10,7 @@
 #include "../analyze/pystack.h"
 #include "../common/error.h"
 #include "../common/progress.h"
+#include "cliopts.h"
 #include "report.h"
 
 #include <elf.h>
@@ -68,12 +69,10 @@ static void usage(FILE *f)
 
 static int parse_args(int argc, char **argv, struct options *o)
 {
-	enum { OPT_EXE = 256, OPT_LIBPATH, OPT_SYSROOT, OPT_WHY, OPT_THRESHOLD, OPT_NO_LEAKS,
-	       OPT_REDACT };
+	enum { OPT_WHY = OPT_FIRST_OWN, OPT_THRESHOLD, OPT_NO_LEAKS, OPT_REDACT };
 	static const struct option longopts[] = {
-		{ "format", required_argument, 0, 'f' },  { "limit", required_argument, 0, 'n' },
-		{ "exe", required_argument, 0, OPT_EXE }, { "lib-search-path", required_argument, 0, OPT_LIBPATH },
-		{ "sysroot", required_argument, 0, OPT_SYSROOT }, { "help", no_argument, 0, 'h' },
+		{ "format", required_argument, 0, 'f' },  CLI_SHARED_LONGOPTS,
+		{ "help", no_argument, 0, 'h' },
 		{ "version", no_argument, 0, 'V' },       { "why", required_argument, 0, OPT_WHY },
 		{ "suspect-threshold", required_argument, 0, OPT_THRESHOLD },
 		{ "no-leaks", no_argument, 0, OPT_NO_LEAKS }, { "redact", no_argument, 0, OPT_REDACT },
@@ -88,6 +87,11 @@ static int parse_args(int argc, char **argv, struct options *o)
 	o->leak.top_retainers = TOP_RETAINERS;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "f:n:hV", longopts, NULL)) != -1) {
+		int shared = cli_shared_option(c, optarg, &o->limit, &o->search);
+		if (shared < 0)
+			return -1;
+		if (shared)
+			continue;
 		switch (c) {
 		case 'f':
 			if (strcmp(optarg, "json") != 0 && strcmp(optarg, "text") != 0 &&
@@ -98,14 +102,6 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->meliae = strcmp(optarg, "meliae") == 0;
 			o->html = strcmp(optarg, "html") == 0;
 			break;
-		case 'n':
-			o->limit = strtoul(optarg, &end, 10);
-			if (*end || !*optarg)
-				return pc_fail(PC_EUSAGE, 0, "--limit takes a number, not '%s'", optarg);
-			break;
-		case OPT_EXE: o->search.exe = optarg; break;
-		case OPT_LIBPATH: o->search.lib_path = optarg; break;
-		case OPT_SYSROOT: o->search.sysroot = optarg; break;
 		case OPT_NO_LEAKS: o->no_leaks = true; break;
 		case OPT_REDACT: o->redact = true; break;
 		case OPT_WHY:
