@@ -3,6 +3,7 @@
 
 #include "../common/error.h"
 #include "graph.h"
+#include "leaks.h"
 #include "paths.h"
 
 #include <stdlib.h>
@@ -49,40 +50,74 @@ static void keep(struct growth_row *best, size_t *n, size_t k, const struct grow
 	best[at] = *r;
 }
 
-/* Name the rows by their paths in the later core. */
-static int name_rows(struct pc_py *pb, struct pc_types *tb, struct objindex *xb,
-		     struct growth_row *rows, size_t n)
+#define HOLDER_SHARE 0.10           /* of the new bytes, as a suspect's threshold */
+
+/* Objects of b that a has not (no object of the same type at the address). */
+static uint8_t *mark_new(struct pc_types *ta, const struct objindex *xa, struct pc_types *tb,
+			 const struct objindex *xb, struct growth *out)
+{
+	uint8_t *marked = calloc(xb->n ? xb->n : 1, 1);
+
+	if (!marked)
+		return NULL;
+	for (size_t i = 0; i < xb->n; i++) {
+		int64_t j = objindex_find(xa, xb->v[i].addr);
+		const struct py_type *tya = j >= 0 ? types_at(ta, xa->v[j].type) : NULL;
+		const struct py_type *tyb = types_at(tb, xb->v[i].type);
+		marked[i] = !tya || !tyb || strcmp(types_name(ta, tya), types_name(tb, tyb)) != 0;
+		if (marked[i]) {
+			out->new_objects++;
+			out->new_bytes += xb->v[i].size;
+		}
+	}
+	return marked;
+}
+
+/* In the later core's graph: the rows' paths, and the new objects' holders. */
+static int analyse_later(struct pc_py *pb, struct pc_types *tb, struct objindex *xb,
+			 struct pc_types *ta, const struct objindex *xa, size_t holders_top,
+			 struct growth *out)
 {
 	struct pc_graph g;
 	struct pc_paths *paths;
+	uint8_t *marked = NULL;
+	uint64_t reachable_new;
+	int rc = -1;
 
-	if (!n)
+	if (!out->nrows && !holders_top)
 		return 0;
 	if (graph_build(pb, tb, xb, &g) < 0)
 		return -1;
-	if (!(paths = paths_new(pb, tb, &g))) {
-		graph_free(&g);
-		return -1;
-	}
-	for (size_t i = 0; i < n; i++) {
-		int64_t node = objindex_find(xb, rows[i].addr);
-		rows[i].path = node >= 0 ? paths_name(paths, (uint32_t)node, NULL, NULL) : NULL;
+	if (!(paths = paths_new(pb, tb, &g)))
+		goto out;
+	for (size_t i = 0; i < out->nrows; i++) {
+		int64_t node = objindex_find(xb, out->rows[i].addr);
+		out->rows[i].path = node >= 0 ? paths_name(paths, (uint32_t)node, NULL, NULL) : NULL;
 		pc_clear_error();
 	}
+	if (holders_top) {
+		if (!(marked = mark_new(ta, xa, tb, xb, out))) {
+			pc_fail(PC_EINTERNAL, 0, "out of memory");
+			goto out;
+		}
+		if (leaks_marked_retainers(pb, tb, &g, paths, marked, HOLDER_SHARE, holders_top,
+					   &out->holders, &out->nholders, &reachable_new) < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	free(marked);
 	paths_free(paths);
 	graph_free(&g);
-	return 0;
+	return rc;
 }
 
-int growth_find(struct pc_py *pa, struct pc_types *ta, const struct objindex *xa,
-		struct pc_py *pb, struct pc_types *tb, struct objindex *xb, size_t top,
-		struct growth_row **out, size_t *n)
+int growth_compare(struct pc_py *pa, struct pc_types *ta, const struct objindex *xa,
+		   struct pc_py *pb, struct pc_types *tb, struct objindex *xb, size_t top,
+		   size_t holders_top, struct growth *out)
 {
-	struct growth_row *best = calloc(top ? top : 1, sizeof *best);
-
-	*out = NULL;
-	*n = 0;
-	if (!best)
+	memset(out, 0, sizeof *out);
+	if (!(out->rows = calloc(top ? top : 1, sizeof *out->rows)))
 		return pc_fail(PC_EINTERNAL, 0, "out of memory");
 	for (size_t i = 0; i < xb->n && top; i++) {
 		const struct objrec *b = &xb->v[i];
@@ -96,20 +131,22 @@ int growth_find(struct pc_py *pa, struct pc_types *ta, const struct objindex *xa
 			continue;
 		r.type = types_name(tb, tyb);
 		r.bytes[0] = xa->v[j].size;
-		keep(best, n, top, &r);
+		keep(out->rows, &out->nrows, top, &r);
 	}
-	if (name_rows(pb, tb, xb, best, *n) < 0) {
-		growth_free(best, *n);
-		*n = 0;
+	if (analyse_later(pb, tb, xb, ta, xa, holders_top, out) < 0) {
+		growth_free(out);
 		return -1;
 	}
-	*out = best;
 	return 0;
 }
 
-void growth_free(struct growth_row *rows, size_t n)
+void growth_free(struct growth *g)
 {
-	for (size_t i = 0; i < n; i++)
-		free(rows[i].path);
-	free(rows);
+	for (size_t i = 0; i < g->nrows; i++)
+		free(g->rows[i].path);
+	for (size_t i = 0; i < g->nholders; i++)
+		free(g->holders[i].path);
+	free(g->rows);
+	free(g->holders);
+	memset(g, 0, sizeof *g);
 }

@@ -24,12 +24,26 @@ struct growth_row {
 	char *path;                  /* in the later core, or NULL */
 };
 
-/* The top containers by growth in length.  The indexes must be finished.
- * Returns 0 with *rows (free with growth_free), or -1. */
-int growth_find(struct pc_py *pa, struct pc_types *ta, const struct objindex *xa,
-		struct pc_py *pb, struct pc_types *tb, struct objindex *xb, size_t top,
-		struct growth_row **rows, size_t *n);
-void growth_free(struct growth_row *rows, size_t n);
+struct retainer;
+
+/* What two cores of one process differ in, object by object. */
+struct growth {
+	struct growth_row *rows;     /* containers, largest growth in length first */
+	size_t nrows;
+	struct retainer *holders;    /* who holds most of the new objects (leaks.h) */
+	size_t nholders;
+	uint64_t new_objects, new_bytes;   /* in the later core, not in the earlier */
+};
+
+/* Compare: the top containers by growth, and — when holders_top is not 0 —
+ * the objects of the later core that hold most of what the earlier lacks
+ * (a new object: an address the earlier core has no object of that type
+ * at).  The indexes must be finished.  Returns 0 (free with growth_free),
+ * or -1. */
+int growth_compare(struct pc_py *pa, struct pc_types *ta, const struct objindex *xa,
+		   struct pc_py *pb, struct pc_types *tb, struct objindex *xb, size_t top,
+		   size_t holders_top, struct growth *out);
+void growth_free(struct growth *g);
 
 /* len() of a list, dict, set or deque; false for other types. */
 bool growth_length(struct pc_py *py, const struct py_type *t, uint64_t obj, uint64_t *len);

@@ -512,3 +512,81 @@ void leaks_free(struct leak_report *r)
 	free(r->tree);
 	memset(r, 0, sizeof *r);
 }
+
+/* ---- who holds the marked objects (pycore-diff's new objects) ----------- */
+
+int leaks_marked_retainers(struct pc_py *py, struct pc_types *types, const struct pc_graph *g,
+			   struct pc_paths *paths, const uint8_t *marked, double fraction,
+			   size_t top, struct retainer **out, size_t *nout, uint64_t *marked_bytes)
+{
+	struct analysis a = { py, types, g, paths, NULL, NULL, 0, NULL, NULL };
+	uint8_t *big_child = NULL;
+	uint64_t threshold;
+	size_t n = 0;
+	int rc = -1;
+
+	*out = NULL;
+	*nout = 0;
+	*marked_bytes = 0;
+	/* dominate() sums every object's size; here only the marked ones
+	 * count, so sizes are summed afresh after it. */
+	if (dominate(&a) < 0)
+		goto done;
+	memset(a.retained, 0, ((size_t)g->n + 1) * sizeof *a.retained);
+	memset(a.objects, 0, ((size_t)g->n + 1) * sizeof *a.objects);
+	for (uint32_t k = a.nreached; k-- > 0;) {
+		uint32_t v = a.order[k];
+		if (v < g->n && marked[v]) {
+			a.retained[v] += g->index->v[v].size;
+			a.objects[v]++;
+		}
+		if (v != g->n) {
+			a.retained[a.idom[v]] += a.retained[v];
+			a.objects[a.idom[v]] += a.objects[v];
+		}
+	}
+	*marked_bytes = a.retained[g->n];
+	threshold = (uint64_t)(fraction * (double)*marked_bytes);
+	if (threshold == 0)
+		threshold = 1;
+	if (!(big_child = calloc((size_t)g->n + 1, 1)) || !(*out = calloc(top ? top : 1, sizeof **out))) {
+		pc_fail(PC_EINTERNAL, 0, "out of memory");
+		goto done;
+	}
+	for (uint32_t k = 1; k < a.nreached; k++)
+		if (a.retained[a.order[k]] >= threshold)
+			big_child[a.idom[a.order[k]]] = 1;
+	/* The deepest holders over the threshold, largest first. */
+	for (uint32_t k = 1; k < a.nreached; k++) {
+		uint32_t v = a.order[k];
+		size_t at;
+		if (a.retained[v] < threshold || big_child[v] ||
+		    (n == top && (*out)[top - 1].retained_bytes >= a.retained[v]))
+			continue;
+		at = n < top ? n++ : top - 1;
+		while (at > 0 && (*out)[at - 1].retained_bytes < a.retained[v]) {
+			(*out)[at] = (*out)[at - 1];
+			at--;
+		}
+		(*out)[at] = (struct retainer){ v, g->index->v[v].addr,
+			types_name(types, types_at(types, g->index->v[v].type)), a.retained[v], a.objects[v],
+			NULL, NULL };
+	}
+	for (size_t i = 0; i < n; i++) {
+		(*out)[i].path = paths_name(paths, (*out)[i].node, NULL, NULL);
+		pc_clear_error();
+	}
+	*nout = n;
+	rc = 0;
+done:
+	free(big_child);
+	free(a.idom);
+	free(a.order);
+	free(a.retained);
+	free(a.objects);
+	if (rc < 0) {
+		free(*out);
+		*out = NULL;
+	}
+	return rc;
+}

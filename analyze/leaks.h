@@ -71,4 +71,14 @@ int leaks_analyse(struct pc_py *py, struct pc_types *types, const struct pc_grap
 		  struct pc_paths *paths, const struct leak_options *opt, struct leak_report *out);
 void leaks_free(struct leak_report *r);
 
+/* Who holds the marked objects (marked[v] != 0; pycore-diff marks those a
+ * later core has and an earlier lacks): the deepest objects whose
+ * dominator subtree holds at least `fraction` of the marked bytes, at most
+ * top, largest first, with paths; their retained_bytes/objects count the
+ * marked objects only.  *marked_bytes: all of them that are reachable.
+ * Returns 0 (free *out with free() and its paths), or -1. */
+int leaks_marked_retainers(struct pc_py *py, struct pc_types *types, const struct pc_graph *g,
+			   struct pc_paths *paths, const uint8_t *marked, double fraction,
+			   size_t top, struct retainer **out, size_t *nout, uint64_t *marked_bytes);
+
 #endif

@@ -9,6 +9,7 @@
  */
 #include "../analyze/census.h"
 #include "../analyze/growth.h"
+#include "../analyze/leaks.h"
 #include "../analyze/image.h"
 #include "../common/error.h"
 #include "../common/pycore_note.h"
@@ -28,6 +29,7 @@
 #define DEFAULT_LIMIT 20
 #define MAX_CORES 64
 #define TOP_GROWTH 20
+#define TOP_HOLDERS 10
 
 struct snapshot {
 	const char *path;
@@ -250,6 +252,37 @@ static void json_growth(FILE *out, const struct growth_row *g, size_t n)
 	fputs(n ? "\n  ]" : "]", out);
 }
 
+static void json_holders(FILE *out, const struct growth *gr)
+{
+	fprintf(out, ",\n  \"new_objects\": {\"count\": %llu, \"bytes\": %llu},\n  \"new_retainers\": [",
+		(unsigned long long)gr->new_objects, (unsigned long long)gr->new_bytes);
+	for (size_t i = 0; i < gr->nholders; i++) {
+		const struct retainer *h = &gr->holders[i];
+		fprintf(out, "%s\n    {\"address\": \"%#llx\", \"type\": ", i ? "," : "",
+			(unsigned long long)h->addr);
+		json_put_str(out, h->type);
+		fprintf(out, ", \"new_bytes\": %llu, \"new_objects\": %llu, \"path\": ",
+			(unsigned long long)h->retained_bytes, (unsigned long long)h->retained_objects);
+		json_put_str(out, h->path);
+		fputs("}", out);
+	}
+	fputs(gr->nholders ? "\n  ]" : "]", out);
+}
+
+static void text_holders(FILE *out, const struct growth *gr, size_t limit)
+{
+	fprintf(out, "New objects: %llu, %llu bytes; held mostly by:\n",
+		(unsigned long long)gr->new_objects, (unsigned long long)gr->new_bytes);
+	if (!gr->nholders)
+		fputs("  none over 10% of them\n", out);
+	for (size_t i = 0; i < gr->nholders && i < limit; i++)
+		fprintf(out, "  %12llu bytes in %8llu new objects: %s %s\n",
+			(unsigned long long)gr->holders[i].retained_bytes,
+			(unsigned long long)gr->holders[i].retained_objects, gr->holders[i].type,
+			gr->holders[i].path ? gr->holders[i].path : "(no path from a root)");
+	fputc('\n', out);
+}
+
 static void text_growth(FILE *out, const struct growth_row *g, size_t n, size_t limit)
 {
 	if (!n) {
@@ -300,8 +333,7 @@ static int render_pair(FILE *out, const struct options *o, const struct snapshot
 	struct delta *kinds = compare(a->census.kinds, a->census.nkinds, b->census.kinds,
 				      b->census.nkinds, &nk);
 	bool same = same_process(a, b);
-	struct growth_row *growth = NULL;
-	size_t ng = 0;
+	struct growth gr = { 0 };
 	const char *identity = same ? "same process"
 				    : "different processes (or not known to be one): type-level deltas only";
 
@@ -312,9 +344,9 @@ static int render_pair(FILE *out, const struct options *o, const struct snapshot
 	}
 	/* Object by object only within one process: addresses mean nothing
 	 * across processes. */
-	if (same && growth_find((struct pc_py *)&a->py, a->census.type_table, &a->index,
-				(struct pc_py *)&b->py, b->census.type_table,
-				(struct objindex *)&b->index, TOP_GROWTH, &growth, &ng) < 0) {
+	if (same && growth_compare((struct pc_py *)&a->py, a->census.type_table, &a->index,
+				   (struct pc_py *)&b->py, b->census.type_table,
+				   (struct objindex *)&b->index, TOP_GROWTH, TOP_HOLDERS, &gr) < 0) {
 		free(types);
 		free(kinds);
 		return -1;
@@ -328,8 +360,9 @@ static int render_pair(FILE *out, const struct options *o, const struct snapshot
 			identity);
 		json_rows(out, "types", types, nt);
 		json_rows(out, "kinds", kinds, nk);
-		json_growth(out, growth, ng);
-		fputs(",\n  \"new_retainers\": []\n}\n", out);
+		json_growth(out, gr.rows, gr.nrows);
+		json_holders(out, &gr);
+		fputs("\n}\n", out);
 	} else {
 		fprintf(out, "Before: %s (pid %d, Python %s): %llu objects, %llu bytes\n", a->path,
 			(int)a->pid, a->version, (unsigned long long)a->census.objects,
@@ -342,10 +375,12 @@ static int render_pair(FILE *out, const struct options *o, const struct snapshot
 			(long long)(b->census.bytes - a->census.bytes), identity);
 		text_rows(out, "Types", types, nt, o->limit);
 		text_rows(out, "Kinds", kinds, nk, o->limit);
-		if (same)
-			text_growth(out, growth, ng, o->limit);
+		if (same) {
+			text_growth(out, gr.rows, gr.nrows, o->limit);
+			text_holders(out, &gr, o->limit);
+		}
 	}
-	growth_free(growth, ng);
+	growth_free(&gr);
 	free(types);
 	free(kinds);
 	return ferror(out) ? pc_fail(PC_EOUTPUT, 0, "writing the diff failed") : 0;
@@ -382,15 +417,17 @@ static int render_series(FILE *out, const struct options *o, struct snapshot *sn
 {
 	struct snapshot *first = &snaps[0], *last = &snaps[n - 1];
 	const struct census *c = &last->census;
-	struct growth_row *growth = NULL;
-	size_t ng = 0, shown = 0;
+	struct growth gr = { 0 };
+	size_t shown = 0;
 	bool same = true;
 
 	for (size_t k = 0; k + 1 < n; k++)
 		same &= same_process(&snaps[k], &snaps[k + 1]);
-	if (same && growth_find(&first->py, first->census.type_table, &first->index, &last->py,
-				c->type_table, &last->index, TOP_GROWTH * 5, &growth, &ng) < 0)
+	if (same && growth_compare(&first->py, first->census.type_table, &first->index, &last->py,
+				   c->type_table, &last->index, TOP_GROWTH * 5, 0, &gr) < 0)
 		return -1;
+	struct growth_row *growth = gr.rows;
+	size_t ng = gr.nrows;
 	fputs(o->json ? ",\n  \"grew_every_interval\": {\"types\": [" : "Grew in every interval:\n  types:", out);
 	for (size_t i = 0; i < c->ntypes; i++) {
 		uint64_t prev = count_in(&snaps[0].census, c->types[i].name);
@@ -435,7 +472,7 @@ static int render_series(FILE *out, const struct options *o, struct snapshot *sn
 	if (!o->json && !shown)
 		fputs("    none\n", out);
 	fputs(o->json ? "]}\n}\n" : "\n", out);
-	growth_free(growth, ng);
+	growth_free(&gr);
 	return 0;
 }
 

@@ -55,6 +55,8 @@ while read -r label py; do
 		"rows['__main__.Steady']['count_delta'] == 0 and rows['__main__.Steady']['bytes_delta'] == 0 and rows['__main__.Steady']['count_after'] == t['steady']['count'] and rows['__main__.Steady']['bytes_after'] == t['steady']['bytes']"
 	json_check "the list ADDED grew, before/after lengths and a path naming the global [$label]" "$dir/ab.json" \
 		"any(g['path'] == \"sys.modules['__main__'].ADDED\" and [g['len_before'], g['len_after']] == t['list_len'] and g['type'] == 'list' for g in d['growth'])"
+	json_check "the new objects are held mostly by ADDED, named by its path [$label]" "$dir/ab.json" \
+		"d['new_retainers'][0]['path'] == \"sys.modules['__main__'].ADDED\" and d['new_retainers'][0]['new_bytes'] >= t['bytes'] and d['new_objects']['count'] >= t['count']"
 	json_check "two cores of one process are known as such [$label]" "$dir/ab.json" \
 		"d['schema'] == 'pycore-diff/1' and d['same_process'] is True"
 	"$DIFF" --format json "$dir/a.core" "$dir/a.core" >"$dir/aa.json" 2>/dev/null
