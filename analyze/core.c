@@ -559,6 +559,14 @@ const void *core_note(const struct pc_core *c, const char *owner, uint32_t type,
 	return NULL;
 }
 
+bool core_segment_file_backed(const struct pc_core *c, const struct pc_core_segment *s)
+{
+	for (size_t i = 0; i < c->nfiles; i++)
+		if (s->vaddr < c->files[i].end && c->files[i].start < s->vaddr + s->memsz)
+			return true;
+	return false;
+}
+
 bool core_was_decompressed(const struct pc_core *c)
 {
 	return c->decompressed;

@@ -70,6 +70,10 @@ struct pc_core_segment {         /* a PT_LOAD */
 size_t core_segment_count(const struct pc_core *c);
 const struct pc_core_segment *core_segment(const struct pc_core *c, size_t i);
 
+/* Does a file mapping (NT_FILE) overlap the segment?  Anonymous memory
+ * (heaps, arenas, stacks) is the segments where it does not. */
+bool core_segment_file_backed(const struct pc_core *c, const struct pc_core_segment *s);
+
 size_t core_thread_count(const struct pc_core *c);
 const struct pc_core_thread *core_thread(const struct pc_core *c, size_t i);
 size_t core_file_count(const struct pc_core *c);

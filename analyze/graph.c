@@ -254,7 +254,7 @@ static int static_roots(struct pc_refs *r, struct builder *b, struct pc_py *py)
 		return 0;
 	for (size_t i = 0; i < core_segment_count(core); i++) {
 		const struct pc_core_segment *s = core_segment(core, i);
-		if (!(s->flags & PF_W) || heap_segment_is_anonymous(py, s))
+		if (!(s->flags & PF_W) || !core_segment_file_backed(core, s))
 			continue;
 		if ((rc = scan_root(r, b, ROOT_C_STATIC, 0, s->vaddr, s->filesz)) != 0)
 			return rc;

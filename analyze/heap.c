@@ -76,18 +76,6 @@ void heap_note_unreadable(struct heap_stats *st)
 	pc_clear_error();
 }
 
-int heap_segment_is_anonymous(struct pc_py *py, const struct pc_core_segment *seg)
-{
-	struct pc_core *core = py->img->core;
-
-	for (size_t i = 0; i < core_file_count(core); i++) {
-		const struct pc_core_file *f = core_file(core, i);
-		if (seg->vaddr < f->end && f->start < seg->vaddr + seg->memsz)
-			return 0;
-	}
-	return 1;
-}
-
 
 /* 1 <= ob_refcnt < 2^32: also true of 3.12+ immortal objects, whose count
  * stays at exactly UINT_MAX (_Py_IMMORTAL_REFCNT). */
@@ -239,7 +227,7 @@ static uint64_t anonymous_bytes(struct pc_py *py)
 
 	for (size_t i = 0; i < core_segment_count(py->img->core); i++) {
 		const struct pc_core_segment *g = core_segment(py->img->core, i);
-		if (heap_segment_is_anonymous(py, g))
+		if (!core_segment_file_backed(py->img->core, g))
 			sum += g->filesz;
 	}
 	return sum;

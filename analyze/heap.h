@@ -85,7 +85,4 @@ int heap_gc_walk(struct pc_py *py, heap_block_fn fn, void *arg, struct heap_stat
  * error recorded, if any: a damaged LZ4 block says which). */
 void heap_note_unreadable(struct heap_stats *st);
 
-/* Is the segment at seg anonymous (no file mapping overlaps it)? */
-int heap_segment_is_anonymous(struct pc_py *py, const struct pc_core_segment *seg);
-
 #endif

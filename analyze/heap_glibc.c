@@ -169,7 +169,7 @@ int heap_glibc_walk(struct pc_py *py, struct heap_regions *covered, heap_block_f
 
 	for (size_t i = 0; i < core_segment_count(core); i++) {
 		const struct pc_core_segment *g = core_segment(core, i);
-		if (g->filesz < MIN_CHUNK || !heap_segment_is_anonymous(py, g))
+		if (g->filesz < MIN_CHUNK || core_segment_file_backed(core, g))
 			continue;
 		if ((rc = walk_segment(py, g, covered, fn, arg, st)) != 0)
 			return rc;

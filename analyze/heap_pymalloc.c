@@ -251,7 +251,7 @@ static int scan_for_pools(struct pc_py *py, struct heap_regions *covered, heap_b
 		for (size_t i = 0; i < core_segment_count(core); i++) {
 			const struct pc_core_segment *g = core_segment(core, i);
 			uint64_t first = (g->vaddr + ps - 1) & ~(uint64_t)(ps - 1);
-			if (!heap_segment_is_anonymous(py, g))
+			if (core_segment_file_backed(core, g))
 				continue;
 			for (uint64_t pool = first; pool + ps <= g->vaddr + g->filesz; pool += ps) {
 				const uint8_t *h = py_ptr(py, pool, POOL_OVERHEAD);

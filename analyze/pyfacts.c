@@ -292,16 +292,6 @@ static bool read_name(struct pc_image *img, uint64_t addr, char *buf, size_t cap
 	return buf[0] && !strchr(buf, '\n') && strlen(buf) < cap - 1;
 }
 
-static bool in_file(struct pc_core *core, const struct pc_core_segment *g)
-{
-	for (size_t i = 0; i < core_file_count(core); i++) {
-		const struct pc_core_file *f = core_file(core, i);
-		if (g->vaddr < f->end && f->start < g->vaddr + g->memsz)
-			return true;
-	}
-	return false;
-}
-
 /* Static type objects live in the writable data of the ELF images: find
  * them by their type pointer (&PyType_Type), record their tp_name, which
  * is in .rodata. */
@@ -327,9 +317,9 @@ static int put_static_type_names(struct text *t, struct pc_image *img, const str
 		uint64_t len = g->memsz;
 		if (!(g->flags & PF_W))
 			continue;
-		if (!in_file(core, g)) {
+		if (!core_segment_file_backed(core, g)) {
 			const struct pc_core_segment *prev = i ? core_segment(core, i - 1) : NULL;
-			if (!prev || !(prev->flags & PF_W) || !in_file(core, prev) ||
+			if (!prev || !(prev->flags & PF_W) || !core_segment_file_backed(core, prev) ||
 			    prev->vaddr + prev->memsz != g->vaddr)
 				continue;
 			len = len < BSS_SCAN_MAX ? len : BSS_SCAN_MAX;

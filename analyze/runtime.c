@@ -100,16 +100,6 @@ static int no_runtime_error(const struct pc_image *img)
 #define COOKIE "xdebugpy"
 #define SCAN_CHUNK (1u << 20)
 
-static bool in_file_mapping(const struct pc_core *core, const struct pc_core_segment *g)
-{
-	for (size_t i = 0; i < core_file_count(core); i++) {
-		const struct pc_core_file *f = core_file(core, i);
-		if (g->vaddr < f->end && f->start < g->vaddr + g->memsz)
-			return true;
-	}
-	return false;
-}
-
 /* Look for the cookie in one segment's dumped bytes, 8-byte aligned, with a
  * 3.13+ version after it.  Returns 1 when found (*addr, *version set). */
 static int scan_segment(struct pc_core *core, const struct pc_core_segment *g,
@@ -149,7 +139,7 @@ static int runtime_from_debug_offsets(struct pc_image *img, struct pc_runtime *r
 	for (int pass = 0; pass < 2 && found == 0; pass++)
 		for (size_t i = 0; i < core_segment_count(img->core) && found == 0; i++) {
 			const struct pc_core_segment *g = core_segment(img->core, i);
-			if (in_file_mapping(img->core, g) == (pass == 0))
+			if (core_segment_file_backed(img->core, g) == (pass == 0))
 				found = scan_segment(img->core, g, buf, &rt->addr, &rt->hexversion);
 		}
 	free(buf);
