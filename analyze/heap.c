@@ -77,13 +77,6 @@ void heap_note_unreadable(struct heap_stats *st)
 }
 
 
-/* 1 <= ob_refcnt < 2^32: also true of 3.12+ immortal objects, whose count
- * stays at exactly UINT_MAX (_Py_IMMORTAL_REFCNT). */
-static bool refcnt_plausible(uint64_t refcnt)
-{
-	return refcnt >= 1 && refcnt < (1ull << 32);
-}
-
 /* The GC header before a GC object agrees with the lists: untracked
  * (_gc_next 0, and _gc_prev holding at most the "finalized" flag, as
  * _PyObject_GC_UNTRACK leaves it), or both neighbours point back at it.
@@ -123,7 +116,7 @@ static const struct py_type *object_at(struct walk *w, uint64_t addr, const uint
 	if (k + 16 > len)
 		return NULL;
 	t = types_lookup(w->types, le_get64(mem + k + 8));
-	if (!t || t->prefix + hook != k || !refcnt_plausible(le_get64(mem + k)) ||
+	if (!t || t->prefix + hook != k || !py_refcnt_plausible(le_get64(mem + k)) ||
 	    k + smallest_size(w->py, t) > len)
 		return NULL;
 	if (t->is_gc && !gc_links_agree(w, addr + k, mem + k))

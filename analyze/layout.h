@@ -387,6 +387,13 @@ struct pc_layout {
 
 #define LAYOUT_HAS(l, id) ((l)->off[id] != LAYOUT_ABSENT)
 
+/* The tp_flags bit named by id, or 0 where the version does not define it,
+ * so that "flags & layout_flag(l, id)" is simply false there. */
+static inline uint64_t layout_flag(const struct pc_layout *l, enum layout_const_id id)
+{
+	return l->konst[id] == LAYOUT_ABSENT ? 0 : (uint64_t)l->konst[id];
+}
+
 struct pc_image;
 struct pc_runtime;
 struct pc_dwarf;

@@ -111,7 +111,7 @@ static bool is_known(struct pc_paths *p, uint32_t node, enum py_known_type k)
 static bool has_flag(struct pc_paths *p, uint32_t node, enum layout_const_id flag)
 {
 	const struct py_type *t = type_of(p, node);
-	return t && p->py->L.konst[flag] != LAYOUT_ABSENT && (t->flags & (uint64_t)p->py->L.konst[flag]);
+	return t && (t->flags & layout_flag(&p->py->L, flag));
 }
 
 /* A key as Python would print it: 'text', 42, or <type>. */

@@ -45,10 +45,9 @@ static int managed_get(struct pc_py *py, uint64_t obj, uint64_t type, uint64_t f
 	if (py->L.inline_values) {
 		/* values inline after the object header, used while marked valid;
 		 * else (or when the type has none) the dict pointer */
-		int64_t inl = py->L.konst[LC_TPFLAGS_INLINE_VALUES];
 		uint64_t values = obj + (uint64_t)py->L.size[LS_OBJECT];
 		uint8_t valid = 0;
-		if (inl != LAYOUT_ABSENT && (flags & (uint64_t)inl) &&
+		if ((flags & layout_flag(&py->L, LC_TPFLAGS_INLINE_VALUES)) &&
 		    py_read(py, values + OFF(py, LF_DICTVALUES_VALID), &valid, 1) < 0)
 			return -1;
 		if (valid)
@@ -103,13 +102,12 @@ static int offset_get(struct pc_py *py, uint64_t obj, uint64_t type, const char 
 
 int py_instance_dict_get(struct pc_py *py, uint64_t obj, const char *name, uint64_t *value)
 {
-	int64_t managed = py->L.konst[LC_TPFLAGS_MANAGED_DICT];
 	uint64_t type, flags;
 
 	*value = 0;
 	if (py_type_of(py, obj, &type) < 0 || py_field(py, type, LF_TYPE_FLAGS, &flags) < 0)
 		return -1;
-	if (managed != LAYOUT_ABSENT && py->L.has_preheader && (flags & (uint64_t)managed))
+	if (py->L.has_preheader && (flags & layout_flag(&py->L, LC_TPFLAGS_MANAGED_DICT)))
 		return managed_get(py, obj, type, flags, name, value);
 	return offset_get(py, obj, type, name, value);
 }
@@ -126,15 +124,14 @@ static int shared_entries(struct pc_py *py, uint64_t type, uint64_t *keys, uint6
 int py_managed_values(struct pc_py *py, uint64_t obj, uint64_t type, uint64_t flags,
 		      uint64_t *slots, uint64_t *count, uint64_t *keys)
 {
-	int64_t managed = py->L.konst[LC_TPFLAGS_MANAGED_DICT], inl = py->L.konst[LC_TPFLAGS_INLINE_VALUES];
 	uint64_t dict_slot = obj - py->gc_head - 8, word = 0, values = 0;
 	uint8_t valid = 0, capacity = 0;
 
 	*slots = *count = *keys = 0;
-	if (managed == LAYOUT_ABSENT || !py->L.has_preheader || !(flags & (uint64_t)managed))
+	if (!py->L.has_preheader || !(flags & layout_flag(&py->L, LC_TPFLAGS_MANAGED_DICT)))
 		return 0;
 	if (py->L.inline_values) {
-		if (inl == LAYOUT_ABSENT || !(flags & (uint64_t)inl))
+		if (!(flags & layout_flag(&py->L, LC_TPFLAGS_INLINE_VALUES)))
 			return 0;
 		values = obj + (uint64_t)py->L.size[LS_OBJECT];
 		if (py_read(py, values + OFF(py, LF_DICTVALUES_VALID), &valid, 1) < 0 ||

@@ -80,11 +80,10 @@ int py_open(struct pc_py *py, struct pc_image *img)
 /* Does the object's type carry the given *_SUBCLASS flag (str, int, …)? */
 static bool has_type_flag(struct pc_py *py, uint64_t obj, enum layout_const_id flag)
 {
-	uint64_t type, flags;
+	uint64_t mask = layout_flag(&py->L, flag), type, flags;
 
-	return py->L.konst[flag] != LAYOUT_ABSENT && py_type_of(py, obj, &type) == 0 &&
-	       py_field(py, type, LF_TYPE_FLAGS, &flags) == 0 &&
-	       (flags & (uint64_t)py->L.konst[flag]) != 0;
+	return mask && py_type_of(py, obj, &type) == 0 &&
+	       py_field(py, type, LF_TYPE_FLAGS, &flags) == 0 && (flags & mask) != 0;
 }
 
 /* Append code point cp to buf as UTF-8, if it fits; returns the new length. */

@@ -75,6 +75,13 @@ static inline const void *py_ptr(struct pc_py *py, uint64_t addr, size_t len)
 
 int py_u64(struct pc_py *py, uint64_t addr, uint64_t *out);
 
+/* 1 <= ob_refcnt < 2^32: also true of 3.12+ immortal objects, whose count
+ * stays at exactly UINT_MAX (_Py_IMMORTAL_REFCNT). */
+static inline bool py_refcnt_plausible(uint64_t refcnt)
+{
+	return refcnt >= 1 && refcnt < (1ull << 32);
+}
+
 /* The 8-byte field id of the object at obj (pointer, Py_ssize_t, …). */
 int py_field(struct pc_py *py, uint64_t obj, enum layout_field_id id, uint64_t *out);
 

@@ -104,13 +104,6 @@ static int remember(struct pc_types *t, uint64_t addr, int32_t index)
 	return 0;
 }
 
-/* 1 <= ob_refcnt < 2^32: also true of 3.12+ immortal objects, whose count
- * stays at exactly UINT_MAX (_Py_IMMORTAL_REFCNT). */
-static bool refcnt_plausible(uint64_t refcnt)
-{
-	return refcnt >= 1 && refcnt < (1ull << 32);
-}
-
 /* Which built-in __sizeof__ applies: the nearest known type on the
  * tp_base chain. */
 static enum size_rule size_rule_of(struct pc_types *t, const struct py_type *type)
@@ -139,16 +132,12 @@ static enum size_rule size_rule_of(struct pc_types *t, const struct py_type *typ
 	return SIZE_DEFAULT;
 }
 
-static uint64_t konst(const struct pc_py *py, enum layout_const_id id)
-{
-	return py->L.konst[id] == LAYOUT_ABSENT ? 0 : (uint64_t)py->L.konst[id];
-}
-
 /* Bytes CPython allocates in front of an instance: the GC header, and the
  * 3.11+ pre-header (managed dict, 3.12+ managed weakref list). */
 static uint32_t prefix_of(const struct pc_py *py, const struct py_type *type)
 {
-	uint64_t managed = konst(py, LC_TPFLAGS_MANAGED_DICT) | konst(py, LC_TPFLAGS_MANAGED_WEAKREF);
+	uint64_t managed = layout_flag(&py->L, LC_TPFLAGS_MANAGED_DICT) |
+			   layout_flag(&py->L, LC_TPFLAGS_MANAGED_WEAKREF);
 	uint32_t prefix = type->is_gc ? py->gc_head : 0;
 
 	if (py->L.has_preheader && (type->flags & managed))
@@ -174,7 +163,7 @@ static bool is_metatype(struct pc_types *t, uint64_t meta, int depth)
 		return true;
 	if (depth >= META_DEPTH_MAX || !(m = classify(t, meta, depth + 1)))
 		return false;
-	return (m->flags & konst(t->py, LC_TPFLAGS_TYPE_SUBCLASS)) != 0;
+	return (m->flags & layout_flag(&t->py->L, LC_TPFLAGS_TYPE_SUBCLASS)) != 0;
 }
 
 /* Read and check the type object at addr; NULL when it is not one. */
@@ -196,15 +185,15 @@ static struct py_type *read_type(struct pc_types *t, uint64_t addr, int depth)
 	type->itemsize = field_at(p, py, LF_TYPE_ITEMSIZE);
 	type->dictoffset = field_at(p, py, LF_TYPE_DICTOFFSET);
 	type->base = (uint64_t)field_at(p, py, LF_TYPE_BASE);
-	if (!refcnt_plausible((uint64_t)field_at(p, py, LF_OBJECT_REFCNT)) ||
+	if (!py_refcnt_plausible((uint64_t)field_at(p, py, LF_OBJECT_REFCNT)) ||
 	    type->basicsize < py->L.size[LS_OBJECT] || type->basicsize > BASICSIZE_MAX ||
 	    type->itemsize < 0 || type->itemsize > ITEMSIZE_MAX || !field_at(p, py, LF_TYPE_NAME) ||
 	    (type->meta & 7) || !is_metatype(t, type->meta, depth)) {
 		free(type);
 		return NULL;
 	}
-	type->is_gc = (type->flags & konst(py, LC_TPFLAGS_HAVE_GC)) != 0;
-	type->is_heap = (type->flags & konst(py, LC_TPFLAGS_HEAPTYPE)) != 0;
+	type->is_gc = (type->flags & layout_flag(&py->L, LC_TPFLAGS_HAVE_GC)) != 0;
+	type->is_heap = (type->flags & layout_flag(&py->L, LC_TPFLAGS_HEAPTYPE)) != 0;
 	type->prefix = prefix_of(py, type);
 	return type;
 }

@@ -59,11 +59,6 @@ void refs_free(struct pc_refs *r)
 	free(r);
 }
 
-static uint64_t konst(const struct pc_py *py, enum layout_const_id id)
-{
-	return py->L.konst[id] == LAYOUT_ABSENT ? 0 : (uint64_t)py->L.konst[id];
-}
-
 static int emit(struct pc_refs *r, uint64_t addr, refs_fn fn, void *arg)
 {
 	int64_t i;
@@ -116,13 +111,13 @@ static void container_subclass(struct pc_refs *r, const struct py_type *b, struc
 {
 	const struct pc_layout *L = &r->py->L;
 
-	if (b->flags & konst(r->py, LC_TPFLAGS_DICT_SUBCLASS)) {
+	if (b->flags & layout_flag(&r->py->L, LC_TPFLAGS_DICT_SUBCLASS)) {
 		tr->kind = REF_DICT;
 		tr->extra_from = (uint32_t)L->size[LS_DICT];
-	} else if (b->flags & konst(r->py, LC_TPFLAGS_LIST_SUBCLASS)) {
+	} else if (b->flags & layout_flag(&r->py->L, LC_TPFLAGS_LIST_SUBCLASS)) {
 		tr->kind = REF_LIST;
 		tr->extra_from = (uint32_t)L->size[LS_LIST];
-	} else if (b->flags & konst(r->py, LC_TPFLAGS_TUPLE_SUBCLASS)) {
+	} else if (b->flags & layout_flag(&r->py->L, LC_TPFLAGS_TUPLE_SUBCLASS)) {
 		tr->kind = REF_TUPLE;         /* fields after the items: none known */
 	}
 }
@@ -276,7 +271,7 @@ static int type_object_refs(struct pc_refs *r, uint64_t t, refs_fn fn, void *arg
 	/* A static type's tp_subclasses may be an index (3.12+): never an
 	 * object address, so it finds nothing; the ht_ fields only exist in
 	 * heap types. */
-	return fields(r, t, ids, flags & konst(r->py, LC_TPFLAGS_HEAPTYPE) ? 9 : 5, fn, arg);
+	return fields(r, t, ids, flags & layout_flag(&r->py->L, LC_TPFLAGS_HEAPTYPE) ? 9 : 5, fn, arg);
 }
 
 /* A module: its fields, and its C state (md_state, m_size bytes). */
@@ -304,7 +299,7 @@ static int managed_dict_refs(struct pc_refs *r, uint64_t obj, const struct py_ty
 	uint64_t word = 0, slots, count, keys;
 	int rc;
 
-	if (!py->L.has_preheader || !(t->flags & konst(py, LC_TPFLAGS_MANAGED_DICT)))
+	if (!py->L.has_preheader || !(t->flags & layout_flag(&py->L, LC_TPFLAGS_MANAGED_DICT)))
 		return 0;
 	if (py_u64(py, obj - py->gc_head - 8, &word) == 0 && word &&
 	    !(py->L.managed_dict_tagged && (word & 1)) && (rc = emit(r, word, fn, arg)) != 0)
