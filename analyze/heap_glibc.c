@@ -88,12 +88,11 @@ static int try_main_heap(const uint8_t *mem, uint64_t start, uint64_t end,
 /* A non-main arena's heap at a 64 MiB boundary. */
 static int try_arena_heap(const uint8_t *mem, uint64_t start, uint64_t seg_end,
 			  struct heap_regions *covered, heap_block_fn fn, void *arg,
-			  struct heap_stats *st, uint64_t *used)
+			  struct heap_stats *st)
 {
 	uint64_t ar_ptr = le_get64(mem), size = le_get64(mem + 16);
 	uint64_t first = start + HEAP_INFO_SIZE, end = start + size;
 
-	*used = 0;
 	if (start % HEAP_MAX_SIZE || size < HEAP_INFO_SIZE + MIN_CHUNK || end > seg_end ||
 	    !ar_ptr)
 		return 0;
@@ -103,7 +102,6 @@ static int try_arena_heap(const uint8_t *mem, uint64_t start, uint64_t seg_end,
 		if (!(le_get64(mem + (c - start) + 8) & PREV_INUSE) ||
 		    !chunks_tile(mem + (c - start), c, end))
 			continue;
-		*used = size;
 		return report_chunks(mem + (c - start), c, end, covered, fn, arg, st);
 	}
 	return 0;
@@ -139,7 +137,7 @@ static int walk_segment(struct pc_py *py, const struct pc_core_segment *g,
 			struct heap_regions *covered, heap_block_fn fn, void *arg,
 			struct heap_stats *st)
 {
-	uint64_t start = g->vaddr, end = g->vaddr + g->filesz, used;
+	uint64_t start = g->vaddr, end = g->vaddr + g->filesz;
 	const uint8_t *mem = py_ptr(py, start, (size_t)g->filesz);
 	bool is_heap;
 	int rc;
@@ -155,7 +153,7 @@ static int walk_segment(struct pc_py *py, const struct pc_core_segment *g,
 	/* Heaps of other arenas sit at 64 MiB boundaries inside the segment. */
 	for (uint64_t h = (start + HEAP_MAX_SIZE - 1) & ~(HEAP_MAX_SIZE - 1);
 	     h >= start && h + HEAP_INFO_SIZE < end; h += HEAP_MAX_SIZE) {   /* h < start: wrapped */
-		if ((rc = try_arena_heap(mem + (h - start), h, end, covered, fn, arg, st, &used)) != 0)
+		if ((rc = try_arena_heap(mem + (h - start), h, end, covered, fn, arg, st)) != 0)
 			return rc;
 	}
 	return scan_mmapped(mem, start, end, covered, fn, arg, st);

@@ -118,8 +118,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 static void identify(struct snapshot *s, const struct pc_core *core)
 {
 	size_t len;
-	const uint8_t *cap = core_note(core, PYCORE_NOTE_NAME, PYCORE_NT_CAPTURE, &len);
 	const struct elf_prpsinfo *ps = core_note(core, "CORE", NT_PRPSINFO, &len);
+	const uint8_t *cap;
 
 	if (ps && len >= sizeof *ps)
 		s->pid = ps->pr_pid;
