@@ -20,11 +20,6 @@ struct analysis {
 	uint32_t *objects;           /* retained objects, by node */
 };
 
-static uint64_t size_of(const struct pc_graph *g, uint32_t v)
-{
-	return v < g->n ? g->index->v[v].size : 0;
-}
-
 /* ---- unreachable: garbage or leaked ----------------------------------- */
 
 /* References found to each unreachable object, from any object. */
@@ -172,17 +167,39 @@ static int dominate(struct analysis *a)
 	if (!a->idom || !a->order || !a->retained || !a->objects ||
 	    dominators(&dg, a->idom, a->order, &a->nreached) < 0)
 		return pc_fail(PC_EINTERNAL, 0, "out of memory computing dominators");
-	/* Children after their dominators in preorder: sum from the end. */
+	return 0;
+}
+
+/* Bytes and objects each node retains, counting only the objects marked
+ * (every object when marked is NULL).  Children come after their
+ * dominators in preorder, so sum from the end. */
+static void sum_retained(struct analysis *a, const uint8_t *marked)
+{
+	const struct pc_graph *g = a->g;
+
 	for (uint32_t k = a->nreached; k-- > 0;) {
 		uint32_t v = a->order[k];
-		a->retained[v] += size_of(g, v);
-		a->objects[v] += v < g->n;
+		if (v < g->n && (!marked || marked[v])) {
+			a->retained[v] += g->index->v[v].size;
+			a->objects[v]++;
+		}
 		if (v != g->n) {
 			a->retained[a->idom[v]] += a->retained[v];
 			a->objects[a->idom[v]] += a->objects[v];
 		}
 	}
-	return 0;
+}
+
+/* Which nodes dominate a node retaining at least threshold: those are not
+ * accumulation points themselves.  NULL when out of memory. */
+static uint8_t *dominates_big(const struct analysis *a, uint64_t threshold)
+{
+	uint8_t *big_child = calloc((size_t)a->g->n + 1, 1);
+
+	for (uint32_t k = 1; big_child && k < a->nreached; k++)
+		if (a->retained[a->order[k]] >= threshold)
+			big_child[a->idom[a->order[k]]] = 1;
+	return big_child;
 }
 
 /* ---- retainers and suspects --------------------------------------------- */
@@ -324,20 +341,14 @@ static int describe_suspects(struct analysis *a, struct leak_report *out)
  * dominated objects each retain less. */
 static int find_suspects(struct analysis *a, double fraction, struct leak_report *out)
 {
-	const struct pc_graph *g = a->g;
 	uint64_t threshold = (uint64_t)(fraction * (double)out->heap_bytes);
-	uint8_t *big_child = calloc((size_t)g->n + 1, 1);
+	uint8_t *big_child;
 	size_t n = 0;
 
-	if (!big_child)
-		return pc_fail(PC_EINTERNAL, 0, "out of memory");
 	if (threshold == 0)
 		threshold = 1;
-	for (uint32_t k = 1; k < a->nreached; k++) {
-		uint32_t v = a->order[k];
-		if (a->retained[v] >= threshold)
-			big_child[a->idom[v]] = 1;
-	}
+	if (!(big_child = dominates_big(a, threshold)))
+		return pc_fail(PC_EINTERNAL, 0, "out of memory");
 	for (uint32_t k = 1; k < a->nreached; k++) {
 		uint32_t v = a->order[k];
 		struct retainer *grown;
@@ -466,7 +477,10 @@ int leaks_analyse(struct pc_py *py, struct pc_types *types, const struct pc_grap
 	out->conservative = g->conservative;
 	for (uint32_t v = 0; v < g->n; v++)
 		out->heap_bytes += g->index->v[v].size;
-	if (dominate(&a) < 0 || !(mark = classify_unreachable(&a)))
+	if (dominate(&a) < 0)
+		goto done;
+	sum_retained(&a, NULL);
+	if (!(mark = classify_unreachable(&a)))
 		goto done;
 	if (tally(&a, mark, -1, &out->unreachable) < 0 || tally(&a, mark, MARK_GARBAGE, &out->garbage) < 0 ||
 	    tally(&a, mark, MARK_LEAKED, &out->leaked) < 0)
@@ -528,34 +542,17 @@ int leaks_marked_retainers(struct pc_py *py, struct pc_types *types, const struc
 	*out = NULL;
 	*nout = 0;
 	*marked_bytes = 0;
-	/* dominate() sums every object's size; here only the marked ones
-	 * count, so sizes are summed afresh after it. */
 	if (dominate(&a) < 0)
 		goto done;
-	memset(a.retained, 0, ((size_t)g->n + 1) * sizeof *a.retained);
-	memset(a.objects, 0, ((size_t)g->n + 1) * sizeof *a.objects);
-	for (uint32_t k = a.nreached; k-- > 0;) {
-		uint32_t v = a.order[k];
-		if (v < g->n && marked[v]) {
-			a.retained[v] += g->index->v[v].size;
-			a.objects[v]++;
-		}
-		if (v != g->n) {
-			a.retained[a.idom[v]] += a.retained[v];
-			a.objects[a.idom[v]] += a.objects[v];
-		}
-	}
+	sum_retained(&a, marked);
 	*marked_bytes = a.retained[g->n];
 	threshold = (uint64_t)(fraction * (double)*marked_bytes);
 	if (threshold == 0)
 		threshold = 1;
-	if (!(big_child = calloc((size_t)g->n + 1, 1)) || !(*out = calloc(top ? top : 1, sizeof **out))) {
+	if (!(big_child = dominates_big(&a, threshold)) || !(*out = calloc(top ? top : 1, sizeof **out))) {
 		pc_fail(PC_EINTERNAL, 0, "out of memory");
 		goto done;
 	}
-	for (uint32_t k = 1; k < a.nreached; k++)
-		if (a.retained[a.order[k]] >= threshold)
-			big_child[a.idom[a.order[k]]] = 1;
 	/* The deepest holders over the threshold, largest first. */
 	for (uint32_t k = 1; k < a.nreached; k++) {
 		uint32_t v = a.order[k];
