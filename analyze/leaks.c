@@ -1,6 +1,7 @@
 /* leaks.c — unreachable objects, dominators, retained sizes, suspects. */
 #include "leaks.h"
 
+#include "../common/bytesize.h"
 #include "../common/error.h"
 #include "dominators.h"
 
@@ -258,20 +259,6 @@ static int top_retainers(struct analysis *a, size_t k, struct leak_report *out)
 	return 0;
 }
 
-static const char *human(uint64_t bytes, char *buf, size_t cap)
-{
-	static const char *const unit[] = { "B", "KB", "MB", "GB", "TB" };
-	double v = (double)bytes;
-	int u = 0;
-
-	while (v >= 1000 && u < 4) {
-		v /= 1000;
-		u++;
-	}
-	snprintf(buf, cap, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
-	return buf;
-}
-
 /* "The list sys.modules['__main__'].BIG retains 41.2 MB (91%) in 200001
  * objects, mostly BigItem and str." */
 static char *describe(struct analysis *a, const struct retainer *s, uint64_t heap,
@@ -281,7 +268,8 @@ static char *describe(struct analysis *a, const struct retainer *s, uint64_t hea
 	const char *second = nmostly > 1 ? mostly[1].name : NULL;
 
 	if (asprintf(&text, "The %s %s retains %s (%.0f%%) in %llu objects%s%s%s%s.", s->type,
-		     s->path ? s->path : "(unnamed)", human(s->retained_bytes, size, sizeof size),
+		     s->path ? s->path : "(unnamed)",
+		     bytesize_format(s->retained_bytes, BYTESIZE_DECIMAL, size, sizeof size),
 		     heap ? 100.0 * (double)s->retained_bytes / (double)heap : 0.0,
 		     (unsigned long long)s->retained_objects, nmostly ? ", mostly " : "",
 		     nmostly ? mostly[0].name : "", second ? " and " : "", second ? second : "") < 0)

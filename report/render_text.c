@@ -3,6 +3,8 @@
  * columns. */
 #include "report.h"
 
+#include "../common/bytesize.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -11,21 +13,6 @@
 static unsigned pct(uint64_t part, uint64_t whole)
 {
 	return whole ? (unsigned)(part * 100 / whole) : 0;
-}
-
-/* "12.3 MiB" */
-static const char *human(uint64_t bytes, char *buf, size_t cap)
-{
-	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	double v = (double)bytes;
-	int u = 0;
-
-	while (v >= 1024 && u < 4) {
-		v /= 1024;
-		u++;
-	}
-	snprintf(buf, cap, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
-	return buf;
 }
 
 /* A name cut to the column, marked with "..." when cut. */
@@ -50,7 +37,7 @@ static void header(FILE *out, const struct report *r)
 		r->nthreads_core, r->nthreads);
 	fprintf(out, "Heap: %llu objects, %llu bytes (%s) by sys.getsizeof\n",
 		(unsigned long long)c->objects, (unsigned long long)c->bytes,
-		human(c->bytes, h, sizeof h));
+		bytesize_format(c->bytes, BYTESIZE_BINARY, h, sizeof h));
 	if (r->warning[0])
 		fprintf(out, "Warning: %s\n", r->warning);
 	fputc('\n', out);
@@ -108,7 +95,7 @@ static void group_table(FILE *out, const char *title, const struct leak_group *g
 	char h[32];
 
 	fprintf(out, "  %s: %llu objects, %s\n", title, (unsigned long long)g->count,
-		human(g->bytes, h, sizeof h));
+		bytesize_format(g->bytes, BYTESIZE_BINARY, h, sizeof h));
 	for (size_t i = 0; i < g->ntypes && i < limit; i++)
 		fprintf(out, "    %8llu %10llu  %s\n", (unsigned long long)g->types[i].count,
 			(unsigned long long)g->types[i].bytes, g->types[i].name);
@@ -131,12 +118,12 @@ static void leak_sections(FILE *out, const struct report *r, size_t limit)
 	if (!r->leaks_done)
 		return;
 	fprintf(out, "Unreachable but alive: %llu objects, %s\n", (unsigned long long)l->unreachable.count,
-		human(l->unreachable.bytes, h, sizeof h));
+		bytesize_format(l->unreachable.bytes, BYTESIZE_BINARY, h, sizeof h));
 	group_table(out, "cyclic garbage (gc.collect() would free it)", &l->garbage, limit);
 	group_table(out, "leaked references (refcount above the references found)", &l->leaked, limit);
 	fputc('\n', out);
 	fprintf(out, "Suspects (retaining over the threshold of the heap's %s):\n",
-		human(l->heap_bytes, h, sizeof h));
+		bytesize_format(l->heap_bytes, BYTESIZE_BINARY, h, sizeof h));
 	if (!l->nsuspects)
 		fputs("  none\n", out);
 	for (size_t i = 0; i < l->nsuspects; i++)
@@ -144,7 +131,7 @@ static void leak_sections(FILE *out, const struct report *r, size_t limit)
 			(unsigned long long)l->suspects[i].addr);
 	fputc('\n', out);
 	fprintf(out, "Duplicate strings (%s would be saved; count, wasted bytes, value):\n",
-		human(r->dupes.wasted, h, sizeof h));
+		bytesize_format(r->dupes.wasted, BYTESIZE_BINARY, h, sizeof h));
 	for (size_t i = 0; i < r->dupes.nduplicates && i < limit; i++)
 		fprintf(out, "  %8llu %10llu  %s\n", (unsigned long long)r->dupes.duplicates[i].count,
 			(unsigned long long)r->dupes.duplicates[i].wasted, r->dupes.duplicates[i].value);
