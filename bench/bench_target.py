@@ -29,19 +29,7 @@ import sys
 import threading
 import time
 
-PAGE = os.sysconf("SC_PAGE_SIZE")
-
-
-def rss_bytes():
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * PAGE
-
-
-def write_atomic(path, text):
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        f.write(text)
-    os.rename(tmp, path)
+from target_common import rss_bytes, write_atomic
 
 
 def main():

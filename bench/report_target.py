@@ -30,22 +30,11 @@ import os
 import sys
 import time
 
-PAGE = os.sysconf("SC_PAGE_SIZE")
+from target_common import rss_bytes, write_atomic
+
 # Objects one unit of build() makes on 3.11+ (3.8-3.10: one more, the
 # User's __dict__); only used to turn OBJECTS into a number of units.
 PER_UNIT = 20
-
-
-def rss_bytes():
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * PAGE
-
-
-def write_atomic(path, text):
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        f.write(text)
-    os.rename(tmp, path)
 
 
 def die_with_parent():
