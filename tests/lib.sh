@@ -25,6 +25,19 @@ same() {
 	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1"; printf '    got:  %s\n    want: %s\n' "$2" "$3"; fi
 }
 
+# report NAME OUT ARGS...: pycore-report ARGS >OUT; on failure, a fail
+# case NAME with its exit status and stderr.
+report() {
+	local name=$1 out=$2 rc
+	shift 2
+	"$BIN/pycore-report" "$@" >"$out" 2>"$out.err"
+	rc=$?
+	[ "$rc" -eq 0 ] && return 0
+	fail "$name"
+	echo "    exit $rc: $(head -c 500 "$out.err")"
+	return 1
+}
+
 pyenv_root() {
 	[ -n "${PYENV_ROOT:-}" ] && { echo "$PYENV_ROOT"; return; }
 	pyenv root 2>/dev/null || echo "${HOME:-/root}/.pyenv"

@@ -101,18 +101,6 @@ def dom(path, *want):
 EOF
 pagecheck() { "$PY3" "$WORK/pagecheck.py" "$@"; }
 
-# report NAME OUT ARGS...: pycore-report ARGS >OUT, or a fail case NAME.
-report() {
-	local name=$1 out=$2 rc
-	shift 2
-	"$REPORT" "$@" >"$out" 2>"$out.err"
-	rc=$?
-	[ "$rc" -eq 0 ] && return 0
-	fail "$name"
-	echo "    exit $rc: $(head -c 500 "$out.err")"
-	return 1
-}
-
 # browse NAME PAGE HASH CHECKS...: load PAGE#HASH in headless chromium; pass
 # when nothing reached its console and the DOM passes the CHECKS (pagecheck
 # dom).  Chromium's own logging (dbus, GPU) is not the page's.

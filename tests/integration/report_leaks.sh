@@ -24,19 +24,6 @@ truth() {
 		"$1/ready.json" "$2"
 }
 
-# report NAME OUT ARGS...: pycore-report ARGS >OUT; on failure, a fail
-# case NAME with its exit status and stderr.
-report() {
-	local name=$1 out=$2 rc
-	shift 2
-	"$REPORT" "$@" >"$out" 2>"$out.err"
-	rc=$?
-	[ "$rc" -eq 0 ] && return 0
-	fail "$name"
-	echo "    exit $rc: $(head -c 500 "$out.err")"
-	return 1
-}
-
 # judge CHECK NAME DIR REPORT: one leakcheck.py check.
 judge() {
 	check "$2" "$PY3" "$LEAKCHECK" "$1" "$3/ready.json" "$4"
