@@ -143,9 +143,9 @@ fail:
 	return -1;
 }
 
-int procmaps_read(pid_t pid, struct pc_maplist *out)
+static int read_and_parse(pid_t pid, const char *file, struct pc_maplist *out)
 {
-	char *text = procfs_slurp(pid, "smaps", NULL);
+	char *text = procfs_slurp(pid, file, NULL);
 	int rc;
 
 	if (!text)
@@ -153,6 +153,16 @@ int procmaps_read(pid_t pid, struct pc_maplist *out)
 	rc = procmaps_parse(text, out);
 	free(text);
 	return rc;
+}
+
+int procmaps_read(pid_t pid, struct pc_maplist *out)
+{
+	return read_and_parse(pid, "smaps", out);
+}
+
+int procmaps_read_layout(pid_t pid, struct pc_maplist *out)
+{
+	return read_and_parse(pid, "maps", out);
 }
 
 void procmaps_free(struct pc_maplist *list)

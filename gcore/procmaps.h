@@ -42,6 +42,12 @@ int procmaps_parse(const char *text, struct pc_maplist *out);
 /* Read and parse /proc/PID/smaps.  Returns 0, or -1 with the error recorded. */
 int procmaps_read(pid_t pid, struct pc_maplist *out);
 
+/* Only the layout, from /proc/PID/maps: no VM flags, no page counts.  smaps
+ * walks every page table to count pages (~25 ms per GB of resident memory);
+ * maps does not, so callers that need where things are, not how they may
+ * be dumped, read this.  Returns 0, or -1 with the error recorded. */
+int procmaps_read_layout(pid_t pid, struct pc_maplist *out);
+
 void procmaps_free(struct pc_maplist *list);
 
 /* True for mappings of a real file, not "[heap]", "[stack]" or anonymous. */

@@ -8,6 +8,7 @@
 
 #include <elf.h>
 #include <stdlib.h>
+#include <string.h>
 
 static ssize_t read_live(void *arg, uint64_t addr, void *buf, size_t len)
 {
@@ -30,7 +31,10 @@ static int describe(const struct pc_maplist *maps, struct pc_core_segment **segs
 		return pc_fail(PC_EINTERNAL, 0, "out of memory");
 	for (size_t i = 0; i < maps->n; i++) {
 		const struct pc_mapping *m = &maps->v[i];
-		if (!m->readable || (m->vmflags & (VMF_IO | VMF_PFNMAP)))
+		/* The layout from maps has no VM flags: [vvar] (a PFN map that
+		 * reads fail on) is known by name. */
+		if (!m->readable || (m->vmflags & (VMF_IO | VMF_PFNMAP)) ||
+		    (m->path && strncmp(m->path, "[vvar", 5) == 0))
 			continue;
 		(*segs)[(*nsegs)++] = (struct pc_core_segment){
 			.vaddr = m->start, .memsz = m->end - m->start,
@@ -55,7 +59,7 @@ int pyfacts_live(pid_t pid, char **text, size_t *len)
 	int rc = -1;
 
 	memreader_init(&mem, pid);
-	if (procmaps_read(pid, &maps) < 0 || describe(&maps, &segs, &nsegs, &files, &nfiles) < 0)
+	if (procmaps_read_layout(pid, &maps) < 0 || describe(&maps, &segs, &nsegs, &files, &nfiles) < 0)
 		goto out;
 	if (image_open_core(&img, core_open_live(&src, segs, nsegs, files, nfiles), &search) < 0)
 		goto out;
