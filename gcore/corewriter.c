@@ -85,30 +85,21 @@ static int write_headers(const struct pc_coreplan *plan, struct pc_sink *sink)
 	return sink_hole(sink, plan->data_offset - plan->headers_size - plan->notes->len);
 }
 
-static bool page_is_zero(const uint8_t *p)
+/* Emit a batch: runs of non-zero pages as data, zero pages as holes. */
+static int emit_pages(struct pc_sink *sink, const struct pc_batch *b)
 {
-	const uint64_t *w = (const uint64_t *)p;
-	uint64_t acc = 0;
-	for (size_t i = 0; i < PAGE / 8; i++)
-		acc |= w[i];
-	return acc == 0;
-}
+	size_t npages = (b->len + PAGE - 1) / PAGE;
 
-/* Emit a buffer of whole pages: runs of non-zero pages as data, zero
- * pages as holes. */
-static int emit_pages(struct pc_sink *sink, const uint8_t *buf, size_t len)
-{
-	for (size_t at = 0; at < len;) {
-		bool zero = page_is_zero(buf + at);
-		size_t end = at + PAGE;
-		int rc;
+	for (size_t first = 0; first < npages;) {
+		bool zero = b->zero_page[first];
+		size_t last = first + 1, at = first * PAGE, end;
 
-		while (end < len && page_is_zero(buf + end) == zero)
-			end += PAGE;
-		rc = zero ? sink_hole(sink, end - at) : sink_write(sink, buf + at, end - at);
-		if (rc < 0)
+		while (last < npages && b->zero_page[last] == zero)
+			last++;
+		end = last * PAGE < b->len ? last * PAGE : b->len;
+		if ((zero ? sink_hole(sink, end - at) : sink_write(sink, b->data + at, end - at)) < 0)
 			return -1;
-		at = end;
+		first = last;
 	}
 	return 0;
 }
@@ -176,7 +167,7 @@ static int write_buffered(const struct pc_coreplan *plan, struct pc_sink *sink,
 	if (!reader)
 		return -1;
 	while ((rc = prefetch_next(reader, &b)) > 0) {
-		if (check_interrupt(ctl) < 0 || emit_pages(sink, b.data, b.len) < 0) {
+		if (check_interrupt(ctl) < 0 || emit_pages(sink, &b) < 0) {
 			rc = -1;
 			break;
 		}

@@ -13,6 +13,7 @@
 
 struct slot {
 	uint8_t *buf;
+	uint8_t *zero_page;            /* one flag per page of buf */
 	struct pc_batch batch;
 	bool full;
 };
@@ -61,6 +62,24 @@ static void publish(struct pc_prefetch *p, struct slot *sl, bool failed, bool do
 	pthread_mutex_unlock(&p->mu);
 }
 
+static bool page_is_zero(const uint8_t *p)
+{
+	const uint64_t *w = (const uint64_t *)p;
+	uint64_t acc = 0;
+	for (size_t i = 0; i < PREFETCH_PAGE / 8; i++)
+		acc |= w[i];
+	return acc == 0;
+}
+
+static void mark_zero_pages(struct slot *sl)
+{
+	size_t npages = (sl->batch.len + PREFETCH_PAGE - 1) / PREFETCH_PAGE;
+
+	for (size_t i = 0; i < npages; i++)
+		sl->zero_page[i] = sl->batch.len - i * PREFETCH_PAGE >= PREFETCH_PAGE &&
+				   page_is_zero(sl->buf + i * PREFETCH_PAGE);
+}
+
 /* Read the next batch into sl.  Returns 1, 0 at the end, -1 on error. */
 static int read_batch(struct pc_prefetch *p, struct slot *sl)
 {
@@ -79,9 +98,11 @@ static int read_batch(struct pc_prefetch *p, struct slot *sl)
 			   &sl->batch.unreadable) < 0)
 		return -1;
 	sl->batch.data = sl->buf;
+	sl->batch.zero_page = sl->zero_page;
 	sl->batch.len = n;
 	sl->batch.map_index = p->map;
 	p->at += n;
+	mark_zero_pages(sl);
 	return 1;
 }
 
@@ -117,7 +138,8 @@ struct pc_prefetch *prefetch_start(const struct pc_maplist *maps, const uint64_t
 	pthread_cond_init(&p->cv, NULL);
 	for (int i = 0; i < RING; i++) {
 		p->ring[i].buf = malloc(batch_size);
-		if (!p->ring[i].buf) {
+		p->ring[i].zero_page = malloc(batch_size / PREFETCH_PAGE + 1);
+		if (!p->ring[i].buf || !p->ring[i].zero_page) {
 			pc_fail(PC_EINTERNAL, ENOMEM, "starting the memory reader");
 			goto fail;
 		}
@@ -171,8 +193,10 @@ void prefetch_stop(struct pc_prefetch *p)
 		pthread_mutex_unlock(&p->mu);
 		pthread_join(p->thread, NULL);
 	}
-	for (int i = 0; i < RING; i++)
+	for (int i = 0; i < RING; i++) {
 		free(p->ring[i].buf);
+		free(p->ring[i].zero_page);
+	}
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->cv);
 	free(p);

@@ -2,7 +2,10 @@
  * ahead of the writer, so reading the target overlaps writing the file.
  *
  * Batches come out in core order: every mapping with a dump length, from
- * its start, in pieces of at most batch_size bytes.
+ * its start, in pieces of at most batch_size bytes (a multiple of the page
+ * size).  The reader also marks the pages that are all zeros, which the
+ * writer leaves as holes: scanning them on the reader's CPU, while the
+ * batch is still in its cache, keeps the writer free to write.
  */
 #ifndef PYCORE_PREFETCH_H
 #define PYCORE_PREFETCH_H
@@ -20,7 +23,10 @@ struct pc_batch {
 	size_t len;
 	size_t map_index;        /* which mapping it belongs to */
 	size_t unreadable;       /* bytes read as zeros (pages we could not read) */
+	const uint8_t *zero_page;  /* per PREFETCH_PAGE bytes of data: 1 if all zeros */
 };
+
+#define PREFETCH_PAGE 4096u
 
 /* Start reading.  NULL with the error recorded. */
 struct pc_prefetch *prefetch_start(const struct pc_maplist *maps, const uint64_t *dump_len,
