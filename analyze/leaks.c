@@ -575,3 +575,30 @@ done:
 	}
 	return rc;
 }
+
+/* ---- every node's retained size (pycore-diff compares them) ------------- */
+
+int leaks_retained_sizes(const struct pc_graph *g, uint64_t **retained, uint32_t **idom)
+{
+	struct analysis a = { NULL, NULL, g, NULL, NULL, NULL, 0, NULL, NULL };
+
+	*retained = NULL;
+	if (idom)
+		*idom = NULL;
+	if (dominate(&a) < 0) {
+		free(a.idom);
+		free(a.order);
+		free(a.retained);
+		free(a.objects);
+		return -1;
+	}
+	sum_retained(&a, NULL);
+	*retained = a.retained;
+	if (idom)
+		*idom = a.idom;
+	else
+		free(a.idom);
+	free(a.order);
+	free(a.objects);
+	return 0;
+}

@@ -81,4 +81,12 @@ int leaks_marked_retainers(struct pc_py *py, struct pc_types *types, const struc
 			   struct pc_paths *paths, const uint8_t *marked, double fraction,
 			   size_t top, struct retainer **out, size_t *nout, uint64_t *marked_bytes);
 
+/* What each node of g retains (itself and what it dominates, in bytes;
+ * g->n + 1 entries, the last the virtual root; 0 for a node no root
+ * reaches) and, when idom is not NULL, its immediate dominator (DOM_NONE
+ * when unreached; the virtual root g->n for the roots).  pycore-diff
+ * compares the same object's retained size in two cores.  Returns 0 (free
+ * both with free()), or -1. */
+int leaks_retained_sizes(const struct pc_graph *g, uint64_t **retained, uint32_t **idom);
+
 #endif
