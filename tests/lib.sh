@@ -131,3 +131,36 @@ kernel_core() {
 	done
 	return 1
 }
+
+# The HTML pages (--format html): tests/tools/pagecheck.py checks a page,
+# its data and, in a headless chromium where one is installed, what it
+# draws.
+CHROMIUM=${CHROMIUM-$(command -v chromium || command -v chromium-browser || true)}
+pagecheck() { /usr/bin/python3 "$TOP/tests/tools/pagecheck.py" "$@"; }
+
+# browse NAME PAGE HASH CHECKS...: load PAGE#HASH in headless chromium (its
+# profile and the DOM go to $WORK); pass when nothing reached its console
+# and the DOM passes the CHECKS (pagecheck dom).  Chromium's own logging
+# (dbus, GPU) is not the page's.  Skipped, naming it, without chromium.
+browse() {
+	local name=$1 page=$2 hash=$3 out
+	shift 3
+	if [ -z "$CHROMIUM" ]; then
+		skip "$name (chromium is not installed: apt-get install chromium)"
+		return
+	fi
+	out=${WORK:?}/dom.$$.html
+	timeout 120 "$CHROMIUM" --headless --disable-gpu --no-sandbox --no-first-run \
+		--user-data-dir="$WORK/chromium" --virtual-time-budget=5000 \
+		--enable-logging=stderr --v=0 --dump-dom "file://$page$hash" >"$out" 2>"$out.err"
+	if grep -q 'CONSOLE' "$out.err"; then
+		fail "$name"
+		grep 'CONSOLE' "$out.err" | head -5 | sed 's/^/    console: /'
+	elif [ ! -s "$out" ]; then
+		fail "$name"
+		echo "    chromium wrote no DOM:"
+		tail -5 "$out.err" | sed 's/^/    /'
+	else
+		check "$name" pagecheck dom "$out" "$@"
+	fi
+}
