@@ -50,13 +50,14 @@ bin/pycore-capture: $(call obj,gcore/capture_main.c $(CAPTURE_SRC) $(ANALYZE_SRC
 	@mkdir -p bin
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-REPORT_SRC := $(filter-out report/diff_main.c,$(wildcard report/*.c))
+DIFF_ONLY  := report/diff_main.c report/render_diff.c
+REPORT_SRC := $(filter-out $(DIFF_ONLY),$(wildcard report/*.c))
 
 bin/pycore-report: $(call obj,$(REPORT_SRC) $(ANALYZE_SRC) $(COMMON_SRC))
 	@mkdir -p bin
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-bin/pycore-diff: $(call obj,report/diff_main.c report/render_json.c report/cliopts.c $(ANALYZE_SRC) $(COMMON_SRC))
+bin/pycore-diff: $(call obj,$(DIFF_ONLY) report/html_page.c report/render_json.c report/cliopts.c $(ANALYZE_SRC) $(COMMON_SRC))
 	@mkdir -p bin
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
