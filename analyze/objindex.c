@@ -7,10 +7,13 @@
 #include <string.h>
 
 #define PAGE_SHIFT   12
+#define PAGE_MASK    ((1u << PAGE_SHIFT) - 1)
 #define EMPTY_PAGE   UINT64_MAX
 
 int objindex_add(struct objindex *x, uint64_t addr, uint32_t type, uint64_t size)
 {
+	if (addr & 7)          /* not an object CPython could have made */
+		return 0;
 	if (x->n == x->cap) {
 		size_t cap = x->cap ? x->cap * 2 : 1u << 16;
 		struct objrec *v = realloc(x->v, cap * sizeof *v);
@@ -90,6 +93,54 @@ static size_t dir_slot(const struct objindex *x, uint64_t page)
 	return i;
 }
 
+static unsigned popcount64(uint64_t v)
+{
+	v -= (v >> 1) & 0x5555555555555555ull;
+	v = (v & 0x3333333333333333ull) + ((v >> 2) & 0x3333333333333333ull);
+	v = (v + (v >> 4)) & 0x0F0F0F0F0F0F0F0Full;
+	return (unsigned)((v * 0x0101010101010101ull) >> 56);
+}
+
+static void count_before(struct objindex_page *p)
+{
+	unsigned sum = 0;
+
+	for (unsigned w = 0; w < 8; w++) {
+		p->before[w] = (uint16_t)sum;
+		sum += popcount64(p->starts[w]);
+	}
+}
+
+/* Slots for every page that holds objects, and the page's start bitmap. */
+static int build_directory(struct objindex *x, size_t pages)
+{
+	uint32_t map = 0;
+
+	for (x->ndir = 16; x->ndir < 2 * pages; x->ndir *= 2)
+		;
+	x->dir = malloc(x->ndir * sizeof *x->dir);
+	x->pages = calloc(pages ? pages : 1, sizeof *x->pages);
+	if (!x->dir || !x->pages)
+		return pc_fail(PC_EINTERNAL, 0, "out of memory indexing objects");
+	for (size_t i = 0; i < x->ndir; i++)
+		x->dir[i].page = EMPTY_PAGE;
+	for (size_t i = 0; i < x->n; i++) {
+		uint64_t addr = x->v[i].addr, page = addr >> PAGE_SHIFT;
+		size_t s = dir_slot(x, page);
+		unsigned word = (unsigned)(addr & PAGE_MASK) >> 3;
+
+		if (x->dir[s].page == EMPTY_PAGE) {
+			x->dir[s].page = page;
+			x->dir[s].first = (uint32_t)i;
+			x->dir[s].map = map++;
+		}
+		x->pages[x->dir[s].map].starts[word / 64] |= 1ull << (word % 64);
+	}
+	for (size_t i = 0; i < pages; i++)
+		count_before(&x->pages[i]);
+	return 0;
+}
+
 int objindex_finish(struct objindex *x)
 {
 	size_t pages = 0, kept = 0;
@@ -102,50 +153,34 @@ int objindex_finish(struct objindex *x)
 	x->n = kept;
 	for (size_t i = 0; i < x->n; i++)
 		pages += !i || x->v[i].addr >> PAGE_SHIFT != x->v[i - 1].addr >> PAGE_SHIFT;
-	for (x->ndir = 16; x->ndir < 2 * pages; x->ndir *= 2)
-		;
-	x->dir = malloc(x->ndir * sizeof *x->dir);
-	if (!x->dir)
-		return pc_fail(PC_EINTERNAL, 0, "out of memory indexing objects");
-	for (size_t i = 0; i < x->ndir; i++)
-		x->dir[i].page = EMPTY_PAGE;
-	for (size_t i = 0; i < x->n; i++) {
-		uint64_t page = x->v[i].addr >> PAGE_SHIFT;
-		size_t s = dir_slot(x, page);
-		if (x->dir[s].page == EMPTY_PAGE) {
-			x->dir[s].page = page;
-			x->dir[s].first = (uint32_t)i;
-			x->dir[s].count = 0;
-		}
-		x->dir[s].count++;
-	}
-	return 0;
+	return build_directory(x, pages);
 }
 
 int64_t objindex_find(const struct objindex *x, uint64_t addr)
 {
-	size_t s, lo, hi;
+	const struct objindex_page *p;
+	unsigned word, w, bit;
+	size_t s;
 
-	if (!x->ndir)
+	if (!x->ndir || (addr & 7))
 		return -1;
 	s = dir_slot(x, addr >> PAGE_SHIFT);
 	if (x->dir[s].page == EMPTY_PAGE)
 		return -1;
-	lo = x->dir[s].first;
-	hi = lo + x->dir[s].count;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (x->v[mid].addr < addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < x->n && x->v[lo].addr == addr ? (int64_t)lo : -1;
+	p = &x->pages[x->dir[s].map];
+	word = (unsigned)(addr & PAGE_MASK) >> 3;
+	w = word / 64;
+	bit = word % 64;
+	if (!(p->starts[w] >> bit & 1))
+		return -1;
+	return (int64_t)x->dir[s].first + p->before[w] +
+	       popcount64(p->starts[w] & ((1ull << bit) - 1));
 }
 
 void objindex_free(struct objindex *x)
 {
 	free(x->v);
 	free(x->dir);
+	free(x->pages);
 	memset(x, 0, sizeof *x);
 }
