@@ -2,7 +2,6 @@
 #include "growth.h"
 
 #include "../common/error.h"
-#include "dominators.h"
 #include "graph.h"
 #include "leaks.h"
 #include "paths.h"
@@ -152,8 +151,9 @@ static int tally_freed(struct pc_types *ta, const struct objindex *xa, const uin
 
 /* ---- retained sizes in each core ---------------------------------------- */
 
-/* Every object's retained bytes in its own core's graph (built and freed
- * here; idom too when asked, and then the graph is kept in *g). */
+/* Every object's retained bytes in its own core's graph, and each one's
+ * immediate dominator when idom is not NULL.  The graph is built here and
+ * kept in *g, or freed at once when g is NULL. */
 static int retained_in(struct pc_py *py, struct pc_types *types, struct objindex *x,
 		       struct pc_graph *g, uint64_t **retained, uint32_t **idom)
 {
