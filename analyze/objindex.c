@@ -26,60 +26,65 @@ int objindex_add(struct objindex *x, uint64_t addr, uint32_t type, uint64_t size
 	return 0;
 }
 
-/* Merge the sorted runs [a, b) and [b, c) of src into dst. */
-static void merge(const struct objrec *src, struct objrec *dst, size_t a, size_t b, size_t c)
+/* Merge the adjacent sorted runs v[a, b) and v[b, c) in place, with the
+ * shorter of the two copied out to tmp (room for it): the longer run moves
+ * at most once and no array as large as the index is allocated. */
+static void merge(struct objrec *v, struct objrec *tmp, size_t a, size_t b, size_t c)
 {
-	size_t i = a, j = b, k = a;
-
-	while (i < b && j < c)
-		dst[k++] = src[j].addr < src[i].addr ? src[j++] : src[i++];
-	memcpy(dst + k, src + i, (b - i) * sizeof *src);
-	k += b - i;
-	memcpy(dst + k, src + j, (c - j) * sizeof *src);
+	if (b - a <= c - b) {           /* forward, the left run in tmp */
+		size_t i = 0, n = b - a, j = b, k = a;
+		memcpy(tmp, v + a, n * sizeof *v);
+		while (i < n && j < c)
+			v[k++] = v[j].addr < tmp[i].addr ? v[j++] : tmp[i++];
+		memcpy(v + k, tmp + i, (n - i) * sizeof *v);
+	} else {                        /* backward, the right run in tmp */
+		size_t n = c - b, i = b, j = n, k = c;
+		memcpy(tmp, v + b, n * sizeof *v);
+		while (i > a && j > 0)
+			v[--k] = tmp[j - 1].addr < v[i - 1].addr ? v[--i] : tmp[--j];
+		memcpy(v + a, tmp, j * sizeof *v);
+	}
 }
 
-/* The walk yields long ascending runs (arenas, heaps): merge neighbouring
- * runs until one is left — O(n log runs). */
+/* The walk yields a few long ascending runs (arenas, heaps): merge
+ * neighbouring runs until one is left — O(n log runs) time, and extra
+ * memory for the shorter run of each merge only. */
 static int sort_by_address(struct objindex *x)
 {
-	struct objrec *a = x->v, *b;
-	size_t *runs, nruns = 0;
+	struct objrec *v = x->v, *tmp = NULL;
+	size_t *runs, nruns = 0, tmp_cap = 0;
 
 	if (x->n < 2)
 		return 0;
-	runs = malloc((x->n + 1) * sizeof *runs);
-	b = malloc(x->n * sizeof *b);
-	if (!runs || !b) {
-		free(runs);
-		free(b);
+	if (!(runs = malloc((x->n + 1) * sizeof *runs)))
 		return pc_fail(PC_EINTERNAL, 0, "out of memory sorting objects");
-	}
 	runs[nruns++] = 0;
 	for (size_t i = 1; i < x->n; i++)
-		if (a[i].addr < a[i - 1].addr)
+		if (v[i].addr < v[i - 1].addr)
 			runs[nruns++] = i;
 	runs[nruns] = x->n;
 	while (nruns > 1) {
 		size_t out = 0;
 		for (size_t r = 0; r < nruns; r += 2) {
-			size_t end = r + 2 <= nruns ? runs[r + 2] : runs[nruns];
-			if (r + 1 < nruns)
-				merge(a, b, runs[r], runs[r + 1], end);
-			else
-				memcpy(b + runs[r], a + runs[r], (end - runs[r]) * sizeof *a);
+			if (r + 1 < nruns) {
+				size_t a = runs[r], b = runs[r + 1];
+				size_t c = r + 2 <= nruns ? runs[r + 2] : x->n;
+				size_t need = b - a < c - b ? b - a : c - b;
+				if (need > tmp_cap) {
+					free(tmp);
+					if (!(tmp = malloc((tmp_cap = need) * sizeof *tmp))) {
+						free(runs);
+						return pc_fail(PC_EINTERNAL, 0, "out of memory sorting objects");
+					}
+				}
+				merge(v, tmp, a, b, c);
+			}
 			runs[out++] = runs[r];
 		}
 		runs[out] = x->n;
 		nruns = out;
-		struct objrec *t = a;
-		a = b;
-		b = t;
 	}
-	if (a != x->v) {
-		memcpy(x->v, a, x->n * sizeof *a);
-		b = a;
-	}
-	free(b);
+	free(tmp);
 	free(runs);
 	return 0;
 }
