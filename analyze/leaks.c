@@ -23,7 +23,9 @@ struct analysis {
 
 /* ---- unreachable: garbage or leaked ----------------------------------- */
 
-/* References found to each unreachable object, from any object. */
+/* References found to each unreachable object.  Only unreachable objects
+ * can hold one (an edge from a reached object would have reached it), so
+ * only their edges are read, not the whole graph's. */
 static uint32_t *count_incoming(const struct analysis *a)
 {
 	const struct pc_graph *g = a->g;
@@ -31,10 +33,13 @@ static uint32_t *count_incoming(const struct analysis *a)
 
 	if (!in)
 		return NULL;
-	for (uint32_t v = 0; v < g->n; v++)
+	for (uint32_t v = 0; v < g->n; v++) {
+		if (a->idom[v] != DOM_NONE)
+			continue;
 		for (uint32_t e = g->start[v]; e < g->start[v + 1]; e++)
-			if (a->idom[g->adj[e]] == DOM_NONE && in[g->adj[e]] < UINT32_MAX)
+			if (in[g->adj[e]] < UINT32_MAX)
 				in[g->adj[e]]++;
+	}
 	return in;
 }
 
