@@ -2,8 +2,9 @@
  * of a graph in CSR form, without recursion, in 24 bytes per node plus 4
  * per back edge (see dominators.h).
  *
- * Everything after the search works on DFS preorder numbers ("numbers"):
- * number 0 is the root, and a node's tree parent, semidominator and
+ * Leaves (no out-edges) take no part until the end (see find_leaves()).
+ * Everything after the search works on DFS preorder numbers ("numbers") of
+ * the other nodes: number 0 is the root, and a node's tree parent, semidominator and
  * dominator all have smaller numbers than the node.
  *
  * Memory is three arrays: pre (node -> number, 4 bytes), vert (number ->
@@ -50,6 +51,7 @@
 #include "dominators.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,6 +61,45 @@ struct node {
 
 /* Prefetch distances: nodes ahead in a pass, edges of a node first seen. */
 enum { AHEAD = 16, PREFETCH_EDGES = 16 };
+
+/* Leaves — nodes without out-edges, most of a Python heap's objects (ints,
+ * floats, strs, bytes: 60% of the nodes and 65% of the edges of the bench
+ * heap) — lie on no path to another node, so they change no other node's
+ * dominators: Lengauer–Tarjan runs on the rest.  A leaf's immediate
+ * dominator is then the nearest common dominator of its predecessors
+ * (the dominators of a node are the intersection of its predecessors'
+ * dominators, plus itself), found in one more pass over the edges into
+ * leaves.  A bitmap, small enough to stay in cache, tells leaves apart. */
+static inline bool is_leaf(const uint64_t *leaf, uint32_t v)
+{
+	return leaf[v / 64] >> (v % 64) & 1;
+}
+
+static uint64_t *find_leaves(const struct dom_graph *g)
+{
+	uint64_t *leaf = calloc((size_t)g->n / 64 + 1, sizeof *leaf);
+
+	if (!leaf)
+		return NULL;
+	for (uint32_t v = 0; v < g->n; v++)
+		if (g->start[v] == g->start[v + 1] && v != g->root)
+			leaf[v / 64] |= 1ull << (v % 64);
+	return leaf;
+}
+
+/* The nearest common dominator of numbers a and b.  A dominator has a
+ * smaller number than what it dominates, so the larger of the two cannot
+ * be the answer and steps up. */
+static inline uint32_t meet(const struct node *nd, uint32_t a, uint32_t b)
+{
+	while (a != b) {
+		if (a > b)
+			a = nd[a].dom;
+		else
+			b = nd[b].dom;
+	}
+	return a;
+}
 
 /* EVAL(v) of the simple Lengauer–Tarjan, v linked (v > cur): the node of
  * smallest semidominator on the forest path from v up to, not including,
@@ -112,8 +153,9 @@ int dominators(const struct dom_graph *g, uint32_t *idom, uint32_t *order, uint3
 	uint32_t *pre = malloc((size_t)n * sizeof *pre), *vert = malloc((size_t)n * sizeof *vert);
 	struct node *nd = malloc((size_t)n * sizeof *nd);
 	uint32_t *radj = NULL;
+	uint64_t *leaf = find_leaves(g);
 
-	if (!pre || !vert || !nd)
+	if (!pre || !vert || !nd || !leaf)
 		goto nomem;
 
 	/* Iterative DFS.  The path from the root is the chain of tree parents;
@@ -132,6 +174,8 @@ int dominators(const struct dom_graph *g, uint32_t *idom, uint32_t *order, uint3
 		nd[N] = (struct node){ .anc = cur, .label = 0, .lsemi = last, .dom = first };
 		cur = N++;
 		for (uint32_t f = first; f < last && f - first < PREFETCH_EDGES; f++) {
+			if (is_leaf(leaf, adj[f]))
+				continue;
 			__builtin_prefetch(&pre[adj[f]]);
 			__builtin_prefetch(&start[adj[f]]);
 		}
@@ -140,6 +184,8 @@ int dominators(const struct dom_graph *g, uint32_t *idom, uint32_t *order, uint3
 			uint32_t e = nd[cur].dom, end = nd[cur].lsemi;
 
 			for (; e < end; e++) {
+				if (is_leaf(leaf, adj[e]))
+					continue;
 				uint32_t j = pre[adj[e]];
 
 				if (j == DOM_NONE)
@@ -187,6 +233,8 @@ int dominators(const struct dom_graph *g, uint32_t *idom, uint32_t *order, uint3
 		if ((size_t)i + AHEAD < N)
 			__builtin_prefetch(&adj[start[vert[i + AHEAD]]]);
 		for (uint32_t e = start[v], end = start[v + 1]; e < end; e++) {
+			if (is_leaf(leaf, adj[e]))
+				continue;
 			uint32_t j = pre[adj[e]];
 
 			if (j < i) {
@@ -251,15 +299,38 @@ int dominators(const struct dom_graph *g, uint32_t *idom, uint32_t *order, uint3
 		if (nd[i].dom != semi[i])
 			nd[i].dom = nd[nd[i].dom].dom;
 
+	/* The leaves: idom holds, by node, the meet so far of the numbers of
+	 * a leaf's predecessors; then the reached leaves follow the others
+	 * (after their dominators, as the order promises). */
 	for (uint32_t v = 0; v < n; v++)
 		idom[v] = DOM_NONE;
+	for (uint32_t i = 0; i < N; i++) {
+		uint32_t v = vert[i];
+
+		for (uint32_t e = start[v], end = start[v + 1]; e < end; e++) {
+			uint32_t t = adj[e];
+
+			if (is_leaf(leaf, t))
+				idom[t] = idom[t] == DOM_NONE ? i : meet(nd, idom[t], i);
+		}
+	}
+	uint32_t reached = N;
+
+	for (uint32_t v = 0; v < n; v++)
+		if (is_leaf(leaf, v) && idom[v] != DOM_NONE) {
+			idom[v] = vert[idom[v]];
+			if (order)
+				order[reached] = v;
+			reached++;
+		}
 	for (uint32_t i = 0; i < N; i++)
 		idom[vert[i]] = vert[nd[i].dom];
 	if (order)
 		memcpy(order, vert, (size_t)N * sizeof *order);
 	if (nreached)
-		*nreached = N;
+		*nreached = reached;
 
+	free(leaf);
 	free(radj);
 	free(nd);
 	free(vert);
@@ -267,6 +338,7 @@ int dominators(const struct dom_graph *g, uint32_t *idom, uint32_t *order, uint3
 	return 0;
 
 nomem:
+	free(leaf);
 	free(radj);
 	free(nd);
 	free(vert);

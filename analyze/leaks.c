@@ -178,7 +178,7 @@ static int dominate(struct analysis *a)
 
 /* Bytes and objects each node retains, counting only the objects marked
  * (every object when marked is NULL).  Children come after their
- * dominators in preorder, so sum from the end. */
+ * dominators in the order, so sum from the end. */
 static void sum_retained(struct analysis *a, const uint8_t *marked)
 {
 	const struct pc_graph *g = a->g;

@@ -1,9 +1,9 @@
 /* test_dominators.c — dominators() and dominators_retained() on hand-made
  * graphs with known dominator trees (among them the example of Lengauer and
- * Tarjan's 1979 paper), on thousands of small random graphs against a naive
- * iterative data-flow computation of dominator sets, on a 2-million-node
- * chain (no recursion) and, timed but not judged, on a random graph of a
- * million nodes.
+ * Tarjan's 1979 paper), on thousands of small random and heap-shaped (many
+ * shared leaves) graphs against a naive iterative data-flow computation of
+ * dominator sets, on a 2-million-node chain (no recursion) and, timed but
+ * not judged, on a random graph of a million nodes.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -573,6 +573,57 @@ static void test_random_graphs_agree_with_iterative_dominator_sets(void **state)
 	free(l.e);
 }
 
+/* Graphs shaped like a Python heap: 40% containers (a random tree plus a
+ * few extra references among them) and 60% leaves (ints, strs) that
+ * containers point at, each leaf either fresh or shared by several
+ * containers — the leaves are what dominators() sets aside and settles by
+ * meeting their predecessors' dominators.  Node numbers are shuffled. */
+static void heap_like_graph(struct edges *l, uint64_t seed)
+{
+	rng_state = seed * 0xD1B54A32D192ED03ull + 7;
+	uint32_t n = 2 + rnd(MAXN - 1), c = 1 + n * 2 / 5, next_leaf = c, perm[MAXN];
+
+	l->n = n;
+	l->count = 0;
+	for (uint32_t v = 0; v < n; v++)
+		perm[v] = v;
+	for (uint32_t v = n; v > 1; v--) {
+		uint32_t j = rnd(v), t = perm[v - 1];
+		perm[v - 1] = perm[j];
+		perm[j] = t;
+	}
+	for (uint32_t v = 1; v < c; v++)
+		add_edge(l, perm[rnd(v)], perm[v]);
+	for (uint32_t i = rnd(c / 4 + 1); i > 0; i--)
+		add_edge(l, perm[rnd(c)], perm[rnd(c)]);
+	for (uint32_t v = 0; v < c && c < n; v++)
+		for (uint32_t k = rnd(5); k > 0; k--) {
+			uint32_t leaf = rnd(2) && next_leaf < n ? next_leaf++ : c + rnd(n - c);
+			add_edge(l, perm[v], perm[leaf]);
+		}
+}
+
+static void test_heap_like_graphs_with_shared_leaves_agree_with_iterative_dominator_sets(void **state)
+{
+	(void)state;
+	struct edges l = { 0 };
+	uint32_t want[MAXN], idom[MAXN], order[MAXN];
+
+	for (uint64_t seed = 1; seed <= 2000; seed++) {
+		heap_like_graph(&l, seed);
+		uint32_t root = l.e && l.count && rnd(4) ? l.e[0][0] : rnd(l.n);
+		naive_idoms(&l, root, want);
+		struct dom_graph g = csr(&l, root);
+		run(&g, idom, order);
+		for (uint32_t v = 0; v < l.n; v++)
+			if (idom[v] != want[v])
+				fail_msg("seed %llu, n %u, root %u: idom[%u] = %d, want %d",
+					 (unsigned long long)seed, l.n, root, v, (int)idom[v], (int)want[v]);
+		free_graph(&g);
+	}
+	free(l.e);
+}
+
 /* Cooper, Harvey and Kennedy's iteration ("A simple, fast dominance
  * algorithm", 2001), an independent check for graphs too large for the
  * dominator sets: reverse postorder by an iterative DFS of its own, then
@@ -812,6 +863,7 @@ int main(void)
 		cmocka_unit_test(test_out_of_memory_is_enomem_and_writes_nothing),
 		cmocka_unit_test(test_retained_sizes_equal_the_sizes_of_the_dominator_subtrees),
 		cmocka_unit_test(test_random_graphs_agree_with_iterative_dominator_sets),
+		cmocka_unit_test(test_heap_like_graphs_with_shared_leaves_agree_with_iterative_dominator_sets),
 		cmocka_unit_test(test_larger_random_graphs_agree_with_the_cooper_harvey_kennedy_iteration),
 		cmocka_unit_test(test_a_two_million_node_chain_needs_no_recursion),
 		cmocka_unit_test(test_a_random_million_node_graph_is_timed),
