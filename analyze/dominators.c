@@ -141,7 +141,8 @@ static inline uint32_t eval(struct node *nd, uint32_t v, uint32_t cur, uint32_t 
 	return bsemi;
 }
 
-int dominators(const struct dom_graph *g, uint32_t *idom, uint32_t *order, uint32_t *nreached)
+int dominators_ordered(const struct dom_graph *g, uint32_t *idom, uint32_t *order, uint32_t *up,
+		       uint32_t *nreached)
 {
 	const uint32_t n = g->n, root = g->root;
 	const uint32_t *start = g->start, *adj = g->adj;
@@ -318,6 +319,8 @@ int dominators(const struct dom_graph *g, uint32_t *idom, uint32_t *order, uint3
 
 	for (uint32_t v = 0; v < n; v++)
 		if (is_leaf(leaf, v) && idom[v] != DOM_NONE) {
+			if (up)
+				up[reached] = idom[v];
 			idom[v] = vert[idom[v]];
 			if (order)
 				order[reached] = v;
@@ -327,6 +330,8 @@ int dominators(const struct dom_graph *g, uint32_t *idom, uint32_t *order, uint3
 		idom[vert[i]] = vert[nd[i].dom];
 	if (order)
 		memcpy(order, vert, (size_t)N * sizeof *order);
+	for (uint32_t i = 0; up && i < N; i++)
+		up[i] = nd[i].dom;
 	if (nreached)
 		*nreached = reached;
 
@@ -345,6 +350,11 @@ nomem:
 	free(pre);
 	errno = ENOMEM;
 	return -1;
+}
+
+int dominators(const struct dom_graph *g, uint32_t *idom, uint32_t *order, uint32_t *nreached)
+{
+	return dominators_ordered(g, idom, order, NULL, nreached);
 }
 
 void dominators_retained(uint32_t n, const uint32_t *idom, const uint32_t *order, uint32_t nreached,

@@ -59,6 +59,13 @@ struct dom_graph {
  * written), or -1 with errno EINVAL when root >= n. */
 int dominators(const struct dom_graph *g, uint32_t *idom, uint32_t *order, uint32_t *nreached);
 
+/* The same, and also the tree by positions in that order: up[k] = the
+ * position of order[k]'s immediate dominator (up[0] = 0; room for n
+ * entries; ignored when NULL).  A caller that walks the tree in that order
+ * reads up[] front to back instead of jumping between nodes. */
+int dominators_ordered(const struct dom_graph *g, uint32_t *idom, uint32_t *order, uint32_t *up,
+		       uint32_t *nreached);
+
 /* Retained size: retained[v] = size[v] + sum of retained of the nodes v
  * immediately dominates; for unreachable nodes, 0.  Needs idom and the
  * order from dominators() (nreached nodes of it).  retained has room for

@@ -11,15 +11,29 @@
 
 enum { MARK_REACHED = 0, MARK_GARBAGE = 1, MARK_LEAKED = 2 };
 
+/* The dominator tree is walked by positions in dominators_ordered()'s
+ * order ("positions"): position 0 is the virtual root, a dominator comes
+ * before what it dominates, and the per-node arrays below are read front
+ * to back instead of at random — most of what retained sizes, suspects and
+ * the summary cost on a large heap was cache misses between nodes. */
 struct analysis {
 	struct pc_py *py;
 	struct pc_types *types;
 	const struct pc_graph *g;
 	struct pc_paths *paths;
-	uint32_t *idom, *order, nreached;
-	uint64_t *retained;          /* bytes, by node */
-	uint32_t *objects;           /* retained objects, by node */
+	uint32_t *idom;              /* by node: DOM_NONE when unreachable */
+	uint32_t *order, nreached;   /* position -> node */
+	uint32_t *up;                /* position -> its immediate dominator's */
+	uint64_t *retained;          /* bytes, by position */
+	uint32_t *objects;           /* retained objects, by position */
 };
+
+/* The object at a position (NULL for the virtual root). */
+static const struct objrec *object_at(const struct analysis *a, uint32_t k)
+{
+	uint32_t v = a->order[k];
+	return v < a->g->n ? &a->g->index->v[v] : NULL;
+}
 
 /* ---- unreachable: garbage or leaked ----------------------------------- */
 
@@ -168,59 +182,66 @@ static int dominate(struct analysis *a)
 
 	a->idom = malloc(n * sizeof *a->idom);
 	a->order = malloc(n * sizeof *a->order);
+	a->up = malloc(n * sizeof *a->up);
 	a->retained = calloc(n, sizeof *a->retained);
 	a->objects = calloc(n, sizeof *a->objects);
-	if (!a->idom || !a->order || !a->retained || !a->objects ||
-	    dominators(&dg, a->idom, a->order, &a->nreached) < 0)
+	if (!a->idom || !a->order || !a->up || !a->retained || !a->objects ||
+	    dominators_ordered(&dg, a->idom, a->order, a->up, &a->nreached) < 0)
 		return pc_fail(PC_EINTERNAL, 0, "out of memory computing dominators");
 	return 0;
 }
 
-/* Bytes and objects each node retains, counting only the objects marked
- * (every object when marked is NULL).  Children come after their
- * dominators in the order, so sum from the end. */
+static void undominate(struct analysis *a)
+{
+	free(a->idom);
+	free(a->order);
+	free(a->up);
+	free(a->retained);
+	free(a->objects);
+}
+
+/* Bytes and objects each position retains, counting only the objects
+ * marked (every object when marked is NULL).  Dominated positions come
+ * after their dominators, so sum from the end. */
 static void sum_retained(struct analysis *a, const uint8_t *marked)
 {
-	const struct pc_graph *g = a->g;
-
-	for (uint32_t k = a->nreached; k-- > 0;) {
-		uint32_t v = a->order[k];
-		if (v < g->n && (!marked || marked[v])) {
-			a->retained[v] += g->index->v[v].size;
-			a->objects[v]++;
+	for (uint32_t k = a->nreached; k-- > 1;) {
+		const struct objrec *o = object_at(a, k);
+		if (!marked || marked[a->order[k]]) {
+			a->retained[k] += o->size;
+			a->objects[k]++;
 		}
-		if (v != g->n) {
-			a->retained[a->idom[v]] += a->retained[v];
-			a->objects[a->idom[v]] += a->objects[v];
-		}
+		a->retained[a->up[k]] += a->retained[k];
+		a->objects[a->up[k]] += a->objects[k];
 	}
 }
 
-/* Which nodes dominate a node retaining at least threshold: those are not
- * accumulation points themselves.  NULL when out of memory. */
+/* Which positions dominate one retaining at least threshold: those are
+ * not accumulation points themselves.  NULL when out of memory. */
 static uint8_t *dominates_big(const struct analysis *a, uint64_t threshold)
 {
-	uint8_t *big_child = calloc((size_t)a->g->n + 1, 1);
+	uint8_t *big_child = calloc(a->nreached ? a->nreached : 1, 1);
 
 	for (uint32_t k = 1; big_child && k < a->nreached; k++)
-		if (a->retained[a->order[k]] >= threshold)
-			big_child[a->idom[a->order[k]]] = 1;
+		if (a->retained[k] >= threshold)
+			big_child[a->up[k]] = 1;
 	return big_child;
 }
 
 /* ---- retainers and suspects --------------------------------------------- */
 
-static int retainer_of(struct analysis *a, uint32_t v, struct retainer *r)
+/* The retainer at position k (not the virtual root). */
+static int retainer_of(struct analysis *a, uint32_t k, struct retainer *r)
 {
-	const struct objrec *o = &a->g->index->v[v];
+	const struct objrec *o = object_at(a, k);
 
 	memset(r, 0, sizeof *r);
-	r->node = v;
+	r->node = a->order[k];
 	r->addr = o->addr;
 	r->type = types_name(a->types, types_at(a->types, o->type));
-	r->retained_bytes = a->retained[v];
-	r->retained_objects = a->objects[v];
-	r->path = paths_name(a->paths, v, NULL, NULL);
+	r->retained_bytes = a->retained[k];
+	r->retained_objects = a->objects[k];
+	r->path = paths_name(a->paths, r->node, NULL, NULL);
 	pc_clear_error();
 	return 0;
 }
@@ -239,8 +260,7 @@ static int top_retainers(struct analysis *a, size_t k, struct leak_report *out)
 
 	if (!best)
 		return pc_fail(PC_EINTERNAL, 0, "out of memory");
-	for (uint32_t i = 1; i < a->nreached; i++) {
-		uint32_t v = a->order[i];
+	for (uint32_t v = 1; v < a->nreached; v++) {
 		size_t at = n < k ? n++ : k;
 		if (at == k && a->retained[best[k - 1]] >= a->retained[v])
 			continue;
@@ -283,12 +303,12 @@ static char *describe(struct analysis *a, const struct retainer *s, uint64_t hea
 	return text;
 }
 
-/* Which suspect's dominator subtree each node is in (-1: none), by type. */
-static int describe_suspects(struct analysis *a, struct leak_report *out)
+/* Which suspect's dominator subtree each position is in (-1: none), by
+ * type.  at[s] is the position of suspect s. */
+static int describe_suspects(struct analysis *a, struct leak_report *out, const uint32_t *at)
 {
-	const struct pc_graph *g = a->g;
 	size_t nt = types_count(a->types), ns = out->nsuspects;
-	int32_t *owner = malloc(((size_t)g->n + 1) * sizeof *owner);
+	int32_t *owner = malloc((a->nreached ? a->nreached : 1) * sizeof *owner);
 	uint64_t *bytes = calloc(ns * nt + 1, sizeof *bytes);
 
 	if (!owner || !bytes) {
@@ -297,13 +317,13 @@ static int describe_suspects(struct analysis *a, struct leak_report *out)
 		return pc_fail(PC_EINTERNAL, 0, "out of memory");
 	}
 	for (uint32_t k = 0; k < a->nreached; k++) {
-		uint32_t v = a->order[k];
-		owner[v] = v == g->n ? -1 : owner[a->idom[v]];
+		const struct objrec *o;
+		owner[k] = k == 0 ? -1 : owner[a->up[k]];
 		for (size_t s = 0; s < ns; s++)
-			if (out->suspects[s].node == v)
-				owner[v] = (int32_t)s;
-		if (owner[v] >= 0 && v < g->n)
-			bytes[(size_t)owner[v] * nt + g->index->v[v].type] += g->index->v[v].size;
+			if (at[s] == k)
+				owner[k] = (int32_t)s;
+		if (owner[k] >= 0 && (o = object_at(a, k)))
+			bytes[(size_t)owner[k] * nt + o->type] += o->size;
 	}
 	for (size_t s = 0; s < ns; s++) {
 		struct census_row top[2] = { { 0 } };
@@ -336,28 +356,38 @@ static int find_suspects(struct analysis *a, double fraction, struct leak_report
 {
 	uint64_t threshold = (uint64_t)(fraction * (double)out->heap_bytes);
 	uint8_t *big_child;
+	uint32_t *at = NULL;
 	size_t n = 0;
+	int rc;
 
 	if (threshold == 0)
 		threshold = 1;
 	if (!(big_child = dominates_big(a, threshold)))
 		return pc_fail(PC_EINTERNAL, 0, "out of memory");
 	for (uint32_t k = 1; k < a->nreached; k++) {
-		uint32_t v = a->order[k];
 		struct retainer *grown;
-		if (a->retained[v] < threshold || big_child[v])
+		uint32_t *grown_at;
+		if (a->retained[k] < threshold || big_child[k])
 			continue;
-		if (!(grown = realloc(out->suspects, (n + 1) * sizeof *grown))) {
+		grown = realloc(out->suspects, (n + 1) * sizeof *grown);
+		if (grown)
+			out->suspects = grown;
+		grown_at = grown ? realloc(at, (n + 1) * sizeof *at) : NULL;
+		if (!grown_at) {
 			free(big_child);
+			free(at);
 			return pc_fail(PC_EINTERNAL, 0, "out of memory");
 		}
-		out->suspects = grown;
-		retainer_of(a, v, &out->suspects[n++]);
+		at = grown_at;
+		at[n] = k;
+		retainer_of(a, k, &out->suspects[n++]);
 	}
 	free(big_child);
 	out->nsuspects = n;
+	rc = describe_suspects(a, out, at);
+	free(at);
 	qsort(out->suspects, n, sizeof *out->suspects, by_retained);
-	return describe_suspects(a, out);
+	return rc;
 }
 
 /* The summary's shape: children kept per level, and the smallest share of
@@ -367,17 +397,17 @@ static const size_t summary_fanout[] = { 16, 10, 8, 6 };
 #define SUMMARY_MIN_SHARE 0.002
 #define SUMMARY_LABEL_LEVELS 2
 
-/* Children of each node in the dominator tree, as CSR over the preorder. */
+/* Children of each position in the dominator tree, as CSR, positions. */
 static int dominator_children(const struct analysis *a, uint32_t **start, uint32_t **child)
 {
-	size_t n = (size_t)a->g->n + 1;
+	size_t n = a->nreached ? a->nreached : 1;
 
 	*start = calloc(n + 1, sizeof **start);
-	*child = malloc((a->nreached ? a->nreached : 1) * sizeof **child);
+	*child = malloc(n * sizeof **child);
 	if (!*start || !*child)
 		return pc_fail(PC_EINTERNAL, 0, "out of memory for the dominator tree");
 	for (uint32_t k = 1; k < a->nreached; k++)
-		(*start)[a->idom[a->order[k]] + 1]++;
+		(*start)[a->up[k] + 1]++;
 	for (size_t v = 0; v < n; v++)
 		(*start)[v + 1] += (*start)[v];
 	uint32_t *fill = malloc(n * sizeof *fill);
@@ -385,25 +415,31 @@ static int dominator_children(const struct analysis *a, uint32_t **start, uint32
 		return pc_fail(PC_EINTERNAL, 0, "out of memory for the dominator tree");
 	memcpy(fill, *start, n * sizeof *fill);
 	for (uint32_t k = 1; k < a->nreached; k++)
-		(*child)[fill[a->idom[a->order[k]]]++] = a->order[k];
+		(*child)[fill[a->up[k]]++] = k;
 	free(fill);
 	return 0;
 }
 
-static int add_summary(struct analysis *a, struct leak_report *out, uint32_t v, int32_t parent,
-		       size_t level)
+/* Add position k to the summary; *at remembers the positions of its
+ * entries (room for one more). */
+static int add_summary(struct analysis *a, struct leak_report *out, uint32_t k, int32_t parent,
+		       size_t level, uint32_t **at)
 {
 	struct dom_summary *grown = realloc(out->tree, (out->ntree + 1) * sizeof *grown);
-	const struct objrec *o = v < a->g->n ? &a->g->index->v[v] : NULL;
+	uint32_t *grown_at = grown ? realloc(*at, (out->ntree + 1) * sizeof **at) : NULL;
+	const struct objrec *o = object_at(a, k);
 
-	if (!grown)
+	if (grown)
+		out->tree = grown;
+	if (!grown_at)
 		return pc_fail(PC_EINTERNAL, 0, "out of memory");
-	out->tree = grown;
+	*at = grown_at;
+	(*at)[out->ntree] = k;
 	grown[out->ntree] = (struct dom_summary){
 		parent, o ? o->addr : 0,
 		o ? types_name(a->types, types_at(a->types, o->type)) : "heap",
-		o && level <= SUMMARY_LABEL_LEVELS ? paths_name(a->paths, v, NULL, NULL) : NULL,
-		a->retained[v], a->objects[v] };
+		o && level <= SUMMARY_LABEL_LEVELS ? paths_name(a->paths, a->order[k], NULL, NULL) : NULL,
+		a->retained[k], a->objects[k] };
 	pc_clear_error();
 	out->ntree++;
 	return 0;
@@ -433,21 +469,20 @@ static size_t biggest_children(const struct analysis *a, const uint32_t *start, 
 /* Breadth-first over the dominator tree from the heap, a few levels. */
 static int summarise(struct analysis *a, struct leak_report *out)
 {
-	uint32_t *start = NULL, *child = NULL, best[16];
+	uint32_t *start = NULL, *child = NULL, *at = NULL, best[16];
 	uint64_t min_bytes = (uint64_t)(SUMMARY_MIN_SHARE * (double)out->heap_bytes);
 	size_t level_start = 0, level_end;
 	int rc = -1;
 
-	if (dominator_children(a, &start, &child) < 0 || add_summary(a, out, a->g->n, -1, 0) < 0)
+	if (dominator_children(a, &start, &child) < 0 || add_summary(a, out, 0, -1, 0, &at) < 0)
 		goto out;
 	for (size_t level = 0; level < SUMMARY_LEVELS; level++) {
 		level_end = out->ntree;
 		for (size_t i = level_start; i < level_end; i++) {
-			uint32_t v = out->tree[i].addr ? (uint32_t)objindex_find(a->g->index, out->tree[i].addr)
-						       : a->g->n;
-			size_t n = biggest_children(a, start, child, v, best, summary_fanout[level], min_bytes);
+			size_t n = biggest_children(a, start, child, at[i], best, summary_fanout[level],
+						    min_bytes);
 			for (size_t k = 0; k < n; k++)
-				if (add_summary(a, out, best[k], (int32_t)i, level + 1) < 0)
+				if (add_summary(a, out, best[k], (int32_t)i, level + 1, &at) < 0)
 					goto out;
 		}
 		level_start = level_end;
@@ -456,13 +491,14 @@ static int summarise(struct analysis *a, struct leak_report *out)
 out:
 	free(start);
 	free(child);
+	free(at);
 	return rc;
 }
 
 int leaks_analyse(struct pc_py *py, struct pc_types *types, const struct pc_graph *g,
 		  struct pc_paths *paths, const struct leak_options *opt, struct leak_report *out)
 {
-	struct analysis a = { py, types, g, paths, NULL, NULL, 0, NULL, NULL };
+	struct analysis a = { py, types, g, paths, NULL, NULL, 0, NULL, NULL, NULL };
 	uint8_t *mark = NULL;
 	int rc = -1;
 
@@ -484,10 +520,7 @@ int leaks_analyse(struct pc_py *py, struct pc_types *types, const struct pc_grap
 	rc = 0;
 done:
 	free(mark);
-	free(a.idom);
-	free(a.order);
-	free(a.retained);
-	free(a.objects);
+	undominate(&a);
 	if (rc < 0)
 		leaks_free(out);
 	return rc;
@@ -526,7 +559,7 @@ int leaks_marked_retainers(struct pc_py *py, struct pc_types *types, const struc
 			   struct pc_paths *paths, const uint8_t *marked, double fraction,
 			   size_t top, struct retainer **out, size_t *nout, uint64_t *marked_bytes)
 {
-	struct analysis a = { py, types, g, paths, NULL, NULL, 0, NULL, NULL };
+	struct analysis a = { py, types, g, paths, NULL, NULL, 0, NULL, NULL, NULL };
 	uint8_t *big_child = NULL;
 	uint64_t threshold;
 	size_t n = 0;
@@ -538,7 +571,7 @@ int leaks_marked_retainers(struct pc_py *py, struct pc_types *types, const struc
 	if (dominate(&a) < 0)
 		goto done;
 	sum_retained(&a, marked);
-	*marked_bytes = a.retained[g->n];
+	*marked_bytes = a.retained[0];
 	threshold = (uint64_t)(fraction * (double)*marked_bytes);
 	if (threshold == 0)
 		threshold = 1;
@@ -548,18 +581,18 @@ int leaks_marked_retainers(struct pc_py *py, struct pc_types *types, const struc
 	}
 	/* The deepest holders over the threshold, largest first. */
 	for (uint32_t k = 1; k < a.nreached; k++) {
-		uint32_t v = a.order[k];
+		const struct objrec *o = object_at(&a, k);
 		size_t at;
-		if (a.retained[v] < threshold || big_child[v] ||
-		    (n == top && (*out)[top - 1].retained_bytes >= a.retained[v]))
+		if (a.retained[k] < threshold || big_child[k] ||
+		    (n == top && (*out)[top - 1].retained_bytes >= a.retained[k]))
 			continue;
 		at = n < top ? n++ : top - 1;
-		while (at > 0 && (*out)[at - 1].retained_bytes < a.retained[v]) {
+		while (at > 0 && (*out)[at - 1].retained_bytes < a.retained[k]) {
 			(*out)[at] = (*out)[at - 1];
 			at--;
 		}
-		(*out)[at] = (struct retainer){ v, g->index->v[v].addr,
-			types_name(types, types_at(types, g->index->v[v].type)), a.retained[v], a.objects[v],
+		(*out)[at] = (struct retainer){ a.order[k], o->addr,
+			types_name(types, types_at(types, o->type)), a.retained[k], a.objects[k],
 			NULL, NULL };
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -570,10 +603,7 @@ int leaks_marked_retainers(struct pc_py *py, struct pc_types *types, const struc
 	rc = 0;
 done:
 	free(big_child);
-	free(a.idom);
-	free(a.order);
-	free(a.retained);
-	free(a.objects);
+	undominate(&a);
 	if (rc < 0) {
 		free(*out);
 		*out = NULL;
@@ -585,25 +615,24 @@ done:
 
 int leaks_retained_sizes(const struct pc_graph *g, uint64_t **retained, uint32_t **idom)
 {
-	struct analysis a = { NULL, NULL, g, NULL, NULL, NULL, 0, NULL, NULL };
+	struct analysis a = { NULL, NULL, g, NULL, NULL, NULL, 0, NULL, NULL, NULL };
+	uint64_t *by_node = NULL;
 
 	*retained = NULL;
 	if (idom)
 		*idom = NULL;
-	if (dominate(&a) < 0) {
-		free(a.idom);
-		free(a.order);
-		free(a.retained);
-		free(a.objects);
-		return -1;
+	if (dominate(&a) < 0 || !(by_node = calloc((size_t)g->n + 1, sizeof *by_node))) {
+		undominate(&a);
+		return pc_fail(PC_EINTERNAL, 0, "out of memory computing retained sizes");
 	}
 	sum_retained(&a, NULL);
-	*retained = a.retained;
-	if (idom)
+	for (uint32_t k = 0; k < a.nreached; k++)
+		by_node[a.order[k]] = a.retained[k];
+	*retained = by_node;
+	if (idom) {
 		*idom = a.idom;
-	else
-		free(a.idom);
-	free(a.order);
-	free(a.objects);
+		a.idom = NULL;
+	}
+	undominate(&a);
 	return 0;
 }

@@ -85,9 +85,25 @@ static struct dom_graph graph_of(uint32_t n, uint32_t root, const uint32_t *pair
  * reached node's dominator is reached and comes earlier in the order. */
 static uint32_t run(const struct dom_graph *g, uint32_t *idom, uint32_t *order)
 {
-	uint32_t nreached = 12345;
+	uint32_t nreached = 12345, nreached2 = 54321;
+	uint32_t *idom2 = malloc((size_t)g->n * sizeof *idom2), *order2 = malloc((size_t)g->n * sizeof *order2);
+	uint32_t *up = malloc((size_t)g->n * sizeof *up);
 
+	assert_true(idom2 && order2 && up);
 	assert_int_equal(dominators(g, idom, order, &nreached), 0);
+	/* dominators_ordered: the same answer, and up[] its positions. */
+	assert_int_equal(dominators_ordered(g, idom2, order2, up, &nreached2), 0);
+	assert_int_equal(nreached2, nreached);
+	assert_memory_equal(idom2, idom, (size_t)g->n * sizeof *idom);
+	assert_memory_equal(order2, order, (size_t)nreached * sizeof *order);
+	assert_int_equal(up[0], 0);
+	for (uint32_t k = 1; k < nreached; k++) {
+		assert_true(up[k] < k);
+		assert_int_equal(order[up[k]], idom[order[k]]);
+	}
+	free(idom2);
+	free(order2);
+	free(up);
 	assert_true(nreached >= 1 && nreached <= g->n);
 	assert_int_equal(order[0], g->root);
 	assert_int_equal(idom[g->root], g->root);
