@@ -11,7 +11,6 @@
  */
 #include "../analyze/census.h"
 #include "../analyze/growth.h"
-#include "../analyze/leaks.h"
 #include "../analyze/image.h"
 #include "../common/error.h"
 #include "../common/pycore_note.h"
