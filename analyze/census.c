@@ -8,6 +8,7 @@
 #include "census.h"
 
 #include "../common/error.h"
+#include "../common/sort.h"
 #include "pysize.h"
 
 #include <stdio.h>
@@ -190,8 +191,8 @@ static int tally_dicts(struct tally *t, uint64_t *count, uint64_t *bytes)
 {
 	size_t k = 0, none = types_count(t->types);
 
-	qsort(t->dicts.v, t->dicts.n, sizeof *t->dicts.v, by_addr);
-	qsort(t->owned.v, t->owned.n, sizeof *t->owned.v, by_addr);
+	sort_array(t->dicts.v, t->dicts.n, sizeof *t->dicts.v, by_addr);
+	sort_array(t->owned.v, t->owned.n, sizeof *t->owned.v, by_addr);
 	for (size_t i = 0; i < t->dicts.n; i++) {
 		const struct pair *d = &t->dicts.v[i];
 		size_t owner = none;
@@ -254,8 +255,8 @@ static int build_rows(struct tally *t, struct census *c)
 	}
 	if (dict_kinds(t, c) < 0)
 		return -1;
-	qsort(c->types, c->ntypes, sizeof *c->types, by_bytes);
-	qsort(c->kinds, c->nkinds, sizeof *c->kinds, by_bytes);
+	sort_array(c->types, c->ntypes, sizeof *c->types, by_bytes);
+	sort_array(c->kinds, c->nkinds, sizeof *c->kinds, by_bytes);
 	return 0;
 }
 

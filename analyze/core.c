@@ -3,6 +3,7 @@
 
 #include "../common/error.h"
 #include "../common/lz4pack.h"
+#include "../common/sort.h"
 #include "lz4pack.h"
 #include "lz4stream.h"
 
@@ -230,7 +231,7 @@ static int read_headers(struct pc_core *c)
 			c->note_ends[c->nnote_segs++] = c->notes_len;
 		}
 	}
-	qsort(c->segs, c->nsegs, sizeof *c->segs, by_vaddr);
+	sort_array(c->segs, c->nsegs, sizeof *c->segs, by_vaddr);
 	/* Each PT_NOTE is a list of its own: index them one by one, now that
 	 * the buffer holding them all has stopped moving. */
 	rc = 0;
@@ -350,7 +351,7 @@ struct pc_core *core_open_live(const struct pc_core_source *src,
 		c->segs[i].filesz = segs[i].memsz;
 	}
 	c->nsegs = nsegs;
-	qsort(c->segs, c->nsegs, sizeof *c->segs, by_vaddr);
+	sort_array(c->segs, c->nsegs, sizeof *c->segs, by_vaddr);
 	memcpy(c->files, files, nfiles * sizeof *files);
 	c->nfiles = nfiles;
 	return c;
@@ -557,6 +558,20 @@ const void *core_note(const struct pc_core *c, const char *owner, uint32_t type,
 			return c->refs[i].desc;
 		}
 	return NULL;
+}
+
+pid_t core_process_id(const struct pc_core *c)
+{
+	size_t len;
+	const void *note = core_note(c, "CORE", NT_PRPSINFO, &len);
+	struct elf_prpsinfo ps;
+
+	/* Notes are 4-byte aligned in the file; the struct wants 8: copy. */
+	if (note && len >= sizeof ps) {
+		memcpy(&ps, note, sizeof ps);
+		return ps.pr_pid;
+	}
+	return c->nthreads ? c->threads[0].tid : 0;
 }
 
 bool core_segment_file_backed(const struct pc_core *c, const struct pc_core_segment *s)

@@ -83,6 +83,10 @@ const struct pc_core_file *core_file(const struct pc_core *c, size_t i);
 const void *core_note(const struct pc_core *c, const char *owner, uint32_t type,
 		      size_t *len);
 
+/* The process id of the core: NT_PRPSINFO's pr_pid, else the first
+ * thread's id, else 0. */
+pid_t core_process_id(const struct pc_core *c);
+
 /* Was it an LZ4 stream without pycore's index (as the lz4 tool writes),
  * decompressed into a temporary file to be read? */
 bool core_was_decompressed(const struct pc_core *c);

@@ -2,6 +2,7 @@
 #include "dupes.h"
 
 #include "../common/error.h"
+#include "../common/sort.h"
 #include "../common/xxh32.h"
 
 #include <stdio.h>
@@ -156,7 +157,7 @@ static int by_bytes(const void *a, const void *b)
 /* Keep the top k of v (n of them) by cmp. */
 static void keep_top(struct dupe *v, size_t *n, size_t k, int (*cmp)(const void *, const void *))
 {
-	qsort(v, *n, sizeof *v, cmp);
+	sort_array(v, *n, sizeof *v, cmp);
 	if (*n > k)
 		*n = k;
 }

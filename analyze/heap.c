@@ -3,6 +3,7 @@
 
 #include "../common/error.h"
 #include "../common/le.h"
+#include "../common/sort.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -55,7 +56,7 @@ int heap_regions_contain(struct heap_regions *r, uint64_t addr)
 	size_t lo = 0, hi = r->n;
 
 	if (!r->sorted) {
-		qsort(r->v, r->n, sizeof *r->v, by_start);
+		sort_array(r->v, r->n, sizeof *r->v, by_start);
 		r->sorted = 1;
 	}
 	while (lo < hi) {                  /* the last region starting at or below addr */

@@ -10,6 +10,7 @@
 
 #include "../common/error.h"
 #include "../common/le.h"
+#include "../common/sort.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -228,7 +229,7 @@ static int walk_vector(struct pc_py *py, uint64_t vec, uint32_t count,
 			order[n++] = (struct arena_ref){ le_get64(a + ARENA_ADDRESS),
 							 le_get64(a + ARENA_POOL_ADDRESS) };
 	}
-	qsort(order, n, sizeof *order, by_address);
+	sort_array(order, n, sizeof *order, by_address);
 	rc = 0;
 	for (size_t i = 0; i < n && rc == 0; i++)
 		rc = walk_arena(py, order[i].address, order[i].carved, &pool_size, covered, fn, arg, st);

@@ -3,6 +3,7 @@
 
 #include "../common/bytesize.h"
 #include "../common/error.h"
+#include "../common/sort.h"
 #include "dominators.h"
 
 #include <stdio.h>
@@ -162,7 +163,7 @@ static int tally(const struct analysis *a, const uint8_t *mark, int want, struct
 		rows[out->ntypes++] = (struct census_row){
 			types_name(a->types, types_at(a->types, t)), count[t], bytes[t] };
 	}
-	qsort(out->types, out->ntypes, sizeof *out->types, by_bytes);
+	sort_array(out->types, out->ntypes, sizeof *out->types, by_bytes);
 	free(count);
 	free(bytes);
 	return 0;
@@ -386,7 +387,7 @@ static int find_suspects(struct analysis *a, double fraction, struct leak_report
 	out->nsuspects = n;
 	rc = describe_suspects(a, out, at);
 	free(at);
-	qsort(out->suspects, n, sizeof *out->suspects, by_retained);
+	sort_array(out->suspects, n, sizeof *out->suspects, by_retained);
 	return rc;
 }
 

@@ -3,6 +3,7 @@
 #include "pyfacts.h"
 
 #include "../common/error.h"
+#include "../common/sort.h"
 #include "layout.h"
 #include "pyread.h"
 #include "runtime.h"
@@ -114,7 +115,7 @@ int pyfacts_parse(const void *note, size_t len, struct pc_pyfacts *f)
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
 		if (parse_line(f, line, &layout_len) < 0)
 			goto out;
-	qsort(f->strings, f->nstrings, sizeof *f->strings, by_string_addr);
+	sort_array(f->strings, f->nstrings, sizeof *f->strings, by_string_addr);
 	f->present = true;
 	rc = 0;
 out:

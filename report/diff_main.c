@@ -22,7 +22,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/procfs.h>
 
 #ifndef PYCORE_VERSION
 #define PYCORE_VERSION "0.1.0"
@@ -120,11 +119,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 static void identify(struct snapshot *s, const struct pc_core *core)
 {
 	size_t len;
-	const struct elf_prpsinfo *ps = core_note(core, "CORE", NT_PRPSINFO, &len);
 	const uint8_t *cap;
 
-	if (ps && len >= sizeof *ps)
-		s->pid = ps->pr_pid;
+	s->pid = core_process_id(core);
 	cap = core_note(core, PYCORE_NOTE_NAME, PYCORE_NT_CAPTURE, &len);
 	if (cap && len >= 56) {
 		int32_t pid;

@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/procfs.h>
 
 #ifndef PYCORE_VERSION
 #define PYCORE_VERSION "0.1.0"
@@ -130,17 +129,6 @@ static int parse_args(int argc, char **argv, struct options *o)
 	return 0;
 }
 
-/* The process id, from NT_PRPSINFO (every core writer adds it). */
-static pid_t core_pid(const struct pc_core *core)
-{
-	size_t len;
-	const struct elf_prpsinfo *ps = core_note(core, "CORE", NT_PRPSINFO, &len);
-
-	if (ps && len >= sizeof *ps)
-		return ps->pr_pid;
-	return core_thread_count(core) ? core_thread(core, 0)->tid : 0;
-}
-
 static void describe_python(struct report *r, const struct pc_py *py)
 {
 	uint32_t v = py->rt.hexversion;
@@ -153,7 +141,7 @@ static void describe_python(struct report *r, const struct pc_py *py)
 	r->executable = mods->n ? mods->v[0].path : NULL;
 	r->library = py->rt.binary && py->rt.binary != &mods->v[0] ? py->rt.binary->path : NULL;
 	r->layout_source = layout_source_name(py->L.source);
-	r->pid = core_pid(py->img->core);
+	r->pid = core_process_id(py->img->core);
 	r->nthreads_core = core_thread_count(py->img->core);
 }
 
