@@ -2,6 +2,7 @@
 #include "growth.h"
 
 #include "../common/error.h"
+#include "../common/sort.h"
 #include "graph.h"
 #include "leaks.h"
 #include "paths.h"
@@ -59,7 +60,7 @@ static int number_type_names(struct pc_types *ta, struct pc_types *tb, uint32_t 
 		for (size_t i = 0; i < types_count(tables[side]); i++)
 			all[k++] = (struct named_type){
 				types_name(tables[side], types_at(tables[side], i)), side, (uint32_t)i };
-	qsort(all, n, sizeof *all, by_name);
+	sort_array(all, n, sizeof *all, by_name);
 	for (size_t i = 0; i < n; i++) {
 		if (i && strcmp(all[i].name, all[i - 1].name) != 0)
 			id++;
@@ -143,7 +144,7 @@ static int tally_freed(struct pc_types *ta, const struct objindex *xa, const uin
 		if (count[t])
 			out->freed[out->nfreed++] = (struct census_row){
 				types_name(ta, types_at(ta, t)), count[t], bytes[t] };
-	qsort(out->freed, out->nfreed, sizeof *out->freed, by_bytes);
+	sort_array(out->freed, out->nfreed, sizeof *out->freed, by_bytes);
 	free(count);
 	free(bytes);
 	return 0;

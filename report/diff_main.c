@@ -14,6 +14,7 @@
 #include "../analyze/image.h"
 #include "../common/error.h"
 #include "../common/pycore_note.h"
+#include "../common/sort.h"
 #include "cliopts.h"
 #include "diff.h"
 
@@ -200,7 +201,7 @@ static struct diff_delta *compare(const struct census_row *a, size_t na, const s
 		d[k].count[1] = b[j].count;
 		d[k].bytes[1] = b[j].bytes;
 	}
-	qsort(d, *n, sizeof *d, by_delta);
+	sort_array(d, *n, sizeof *d, by_delta);
 	return d;
 }
 
