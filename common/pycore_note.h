@@ -34,6 +34,15 @@
  * format in analyze/pyfacts.h and docs/pycore-note.md. */
 #define PYCORE_NT_PYTHON  0x50590003u
 
+/* Mappings a snapshot capture could not hold (their PT_LOADs have
+ * p_filesz 0): present only when there are some.
+ *   u32 count | u32 reserved
+ *   count × { u64 start | u64 end | u32 reason (PYCORE_ABSENT_*) | u32 0 }
+ */
+#define PYCORE_NT_ABSENT  0x50590004u
+#define PYCORE_ABSENT_DONTFORK   1   /* MADV_DONTFORK: not in the fork */
+#define PYCORE_ABSENT_WIPEONFORK 2   /* MADV_WIPEONFORK: zeros in the fork */
+
 #define PYCORE_CAPTURE_VERSION 1
 #define PYCORE_MODE_STOPPED  0   /* threads held stopped for the whole dump */
 #define PYCORE_MODE_SNAPSHOT 1   /* dumped from a copy-on-write fork */

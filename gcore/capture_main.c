@@ -1,25 +1,33 @@
 /* capture_main.c — pycore-capture: a gdb-compatible core of a live process.
  *
  * First the cheap checks that must not touch the target (pid, output file);
- * then stop every thread, read registers and /proc facts, plan the core and
- * write it while the threads are held; release the threads as soon as the
- * last byte of memory is read, finish the file, and name it.
+ * then stop every thread and read registers and /proc facts.  By default
+ * the held target is made to fork a copy of itself (snapshot.h) and let go
+ * at once; the copy's memory is dumped while the target runs on.  When the
+ * fork is impossible or refused, or with --no-fork, the core is written
+ * while the threads are held (stop-the-world), and they are released as
+ * soon as the last byte of memory is read.  Last the file is named.
  */
 #include "../common/error.h"
 #include "../common/progress.h"
 #include "../common/pycore_note.h"
 #include "corenotes.h"
 #include "corewriter.h"
+#include "cowwatch.h"
 #include "outfile.h"
 #include "pyfacts_live.h"
 #include "sink.h"
+#include "snapshot.h"
+#include "supervise.h"
 #include "target.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,8 +39,9 @@
 struct options {
 	pid_t pid;
 	const char *output;
-	bool lz4, quiet, force;
+	bool lz4, quiet, force, no_fork;
 	int workers;
+	uint64_t max_cow;        /* bytes; 0: no limit */
 };
 
 static volatile int interrupted;
@@ -58,11 +67,15 @@ static void catch_signals(void)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: pycore-capture [-o FILE] [--lz4] [--force] [--quiet] PID\n"
+		"Usage: pycore-capture [-o FILE] [--lz4] [--no-fork] [--max-cow-mb N] [--force]\n"
+		"                      [--quiet] PID\n"
 		"Write a core file of the live process PID, like gdb's gcore.\n"
 		"\n"
 		"  -o, --output FILE   write FILE (default: core.PID, or core.PID.lz4)\n"
 		"      --lz4           compress into a seekable LZ4 container\n"
+		"      --no-fork       hold the process for the whole dump (stop-the-world)\n"
+		"                      instead of dumping a copy-on-write snapshot of it\n"
+		"      --max-cow-mb N  abandon a snapshot whose copy-on-write memory passes N MB\n"
 		"  -f, --force         replace FILE if it exists\n"
 		"  -j, --threads N     compression threads for --lz4 (default: CPUs)\n"
 		"  -q, --quiet         no progress and no summary\n"
@@ -71,7 +84,8 @@ static void usage(FILE *f)
 		"\n"
 		"Exit status: 0 done, 2 usage, 3 no such process, 4 zombie, 5 permission,\n"
 		"6 target exited, 7 output error, 8 output exists, 9 interrupted,\n"
-		"10 already traced, 1 other errors.  See pycore-capture(1).\n");
+		"10 already traced, 12 --max-cow-mb passed, 1 other errors.\n"
+		"See pycore-capture(1).\n");
 }
 
 static int parse_args(int argc, char **argv, struct options *o)
@@ -80,7 +94,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "output", required_argument, 0, 'o' }, { "lz4", no_argument, 0, 'z' },
 		{ "force", no_argument, 0, 'f' },        { "quiet", no_argument, 0, 'q' },
 		{ "threads", required_argument, 0, 'j' },{ "help", no_argument, 0, 'h' },
-		{ "version", no_argument, 0, 'V' },      { 0, 0, 0, 0 },
+		{ "version", no_argument, 0, 'V' },      { "no-fork", no_argument, 0, 'F' },
+		{ "max-cow-mb", required_argument, 0, 'M' }, { 0, 0, 0, 0 },
 	};
 	char *end;
 	int c;
@@ -99,6 +114,14 @@ static int parse_args(int argc, char **argv, struct options *o)
 			if (*end || o->workers < 1 || o->workers > 64)
 				return pc_fail(PC_EUSAGE, 0, "--threads takes 1 to 64");
 			break;
+		case 'F': o->no_fork = true; break;
+		case 'M': {
+			long long mb = strtoll(optarg, &end, 10);
+			if (*end || end == optarg || mb < 1 || mb > (1ll << 40))
+				return pc_fail(PC_EUSAGE, 0, "--max-cow-mb takes a positive number of MB");
+			o->max_cow = (uint64_t)mb * 1000000;
+			break;
+		}
 		case 'h': usage(stdout); exit(0);
 		case 'V': printf("pycore-capture %s\n", PYCORE_VERSION); exit(0);
 		default:
@@ -120,20 +143,120 @@ static void show_progress(void *arg, uint64_t done, uint64_t total)
 }
 
 struct outcome {
+	int mode;                /* PYCORE_MODE_* */
+	int niceness;            /* before the dump of a snapshot */
 	double pause_s, total_s;
-	uint64_t core_size, stored;
+	uint64_t core_size, stored, cow_bytes;
 	struct pc_write_ctl ctl;
 };
 
-/* Held threads → file.  The target is released before this returns, on
- * success and on failure alike. */
+static volatile int cow_exceeded;
+
+/* A snapshot is dumped while the target runs, on the same CPUs: the dump
+ * (and every thread it starts afterwards, which inherit the value) yields
+ * to the target, whose latency is the point of taking a snapshot.  The
+ * old value is restored, where permitted, before the target is stopped
+ * again to reap the copy, so that it is not held by a deprioritized
+ * tracer. */
+#define DUMP_NICENESS 10
+
+static int lower_priority(void)
+{
+	int old;
+
+	errno = 0;
+	old = getpriority(PRIO_PROCESS, 0);
+	if (errno == 0)
+		setpriority(PRIO_PROCESS, 0, old + DUMP_NICENESS);
+	return errno == 0 ? old : 0;
+}
+
+static void restore_priority(int old)
+{
+	setpriority(PRIO_PROCESS, 0, old);   /* needs CAP_SYS_NICE or RLIMIT_NICE */
+}
+
+/* Once attached, a /proc file that vanished means the process died. */
+static int gone_if_vanished(pid_t pid)
+{
+	if (pc_errcode() == PC_ENOPROC)
+		pc_fail(PC_EGONE, 0, "pid %d exited during capture", (int)pid);
+	return -1;
+}
+
+/* Held threads → a snapshot, or the reason there is none.  Returns 1 with
+ * snap->child set, 0 to go on stop-the-world (t->maps emptied), -1. */
+static int take_snapshot(struct pc_target *t, struct pc_snapshot *snap)
+{
+	char why[256];
+	int rc;
+
+	if (target_read_layout(t) < 0)
+		return gone_if_vanished(t->pid);
+	rc = snapshot_fork(snap, &t->tracer, &t->mem, &t->maps, why, sizeof why);
+	if (rc == 0) {
+		fprintf(stderr, "pycore-capture: no snapshot of pid %d (%s): "
+			"capturing it stop-the-world\n", (int)t->pid, why);
+		procmaps_free(&t->maps);
+	}
+	return rc;
+}
+
+/* The target's threads are held: fork it if we may, and let it go as soon
+ * as the copy exists.  Then read the mappings (of the copy, or of the held
+ * target).  Returns 0 or -1. */
+static int hold_or_fork(const struct options *o, struct pc_target *t,
+			struct pc_snapshot *snap, struct outcome *res, double t0)
+{
+	int rc = o->no_fork ? 0 : take_snapshot(t, snap);
+
+	if (rc < 0)
+		return -1;
+	res->mode = rc == 1 ? PYCORE_MODE_SNAPSHOT : PYCORE_MODE_STOPPED;
+	if (res->mode == PYCORE_MODE_STOPPED)
+		return target_read_mappings(t) < 0 ? gone_if_vanished(t->pid) : 0;
+	tracer_release(&t->tracer);
+	res->pause_s = pc_now() - t0;
+	res->niceness = lower_priority();
+	memreader_close(&t->mem);
+	memreader_init(&t->mem, snap->child, MEMREAD_PROC_MEM);
+	return target_adopt_snapshot(t, snap->child);
+}
+
+/* The memory, from the held target or from the snapshot (watched for its
+ * copy-on-write cost when --max-cow-mb is given). */
+static int dump_memory(const struct options *o, struct pc_target *t,
+		       const struct pc_snapshot *snap, const struct pc_coreplan *plan,
+		       struct pc_sink *sink, struct outcome *res)
+{
+	struct pc_cowwatch *watch = NULL;
+	struct pc_progress prog;
+	int rc;
+
+	if (snap->child && o->max_cow &&
+	    !(watch = cowwatch_start(snap->child, o->max_cow, &cow_exceeded)))
+		return -1;
+	progress_init(&prog, "pycore-capture", !o->quiet);
+	res->ctl = (struct pc_write_ctl){ .interrupted = &interrupted, .limit_hit = &cow_exceeded,
+					  .progress = show_progress, .progress_arg = &prog };
+	rc = core_write(plan, sink, &t->mem, &res->ctl);
+	progress_clear(&prog);
+	res->cow_bytes = cowwatch_stop(watch);
+	if (rc < 0 && snap->child && pc_errcode() == PC_EGONE)
+		pc_fail(PC_EINTERNAL, 0, "the snapshot process %d was killed during the dump "
+			"(out of memory?)", (int)snap->child);
+	return rc;
+}
+
+/* Held threads → file.  The target is released, and its snapshot killed
+ * and reaped, before this returns, on success and on failure alike. */
 static int capture(const struct options *o, struct pc_target *t,
 		   struct pc_outfile *out, struct outcome *res)
 {
 	struct pc_notes notes = { 0 };
 	struct pc_coreplan plan = { 0 };
+	struct pc_snapshot snap = { 0 };
 	struct pc_sink *sink = NULL;
-	struct pc_progress prog;
 	struct timespec captured_at;
 	double t0 = pc_now();
 	int rc = -1;
@@ -141,28 +264,29 @@ static int capture(const struct options *o, struct pc_target *t,
 	if (tracer_stop_all(&t->tracer, t->pid, STOP_TIMEOUT_MS, &interrupted) < 0)
 		return -1;
 	clock_gettime(CLOCK_REALTIME, &captured_at);
-	memreader_init(&t->mem, t->pid);
-	if (tracer_read_registers(&t->tracer) < 0 || target_inspect(t) < 0 ||
-	    build_core_notes(&notes, t, &captured_at, PYCORE_MODE_STOPPED) < 0 ||
-	    coreplan_init(&plan, &t->maps, t->dump_len, &notes) < 0) {
-		/* Once attached, a /proc file that vanished means the process died. */
-		if (pc_errcode() == PC_ENOPROC)
-			pc_fail(PC_EGONE, 0, "pid %d exited during capture", (int)t->pid);
+	memreader_init(&t->mem, t->pid, MEMREAD_VM_READV);
+	if (tracer_read_registers(&t->tracer) < 0 || target_read_facts(t) < 0) {
+		gone_if_vanished(t->pid);
 		goto out;
 	}
+	if (hold_or_fork(o, t, &snap, res, t0) < 0 ||
+	    build_core_notes(&notes, t, &captured_at, res->mode) < 0 ||
+	    coreplan_init(&plan, &t->maps, t->dump_len, &notes) < 0)
+		goto out;
 	sink = o->lz4 ? sink_lz4_new(out->fd, plan.total_size, o->workers)
 		      : sink_raw_new(out->fd);
 	if (!sink)
 		goto out;
-	progress_init(&prog, "pycore-capture", !o->quiet);
-	res->ctl = (struct pc_write_ctl){ .interrupted = &interrupted,
-					  .progress = show_progress, .progress_arg = &prog };
-	rc = core_write(&plan, sink, &t->mem, &res->ctl);
-	progress_clear(&prog);
-	/* Every byte of memory is read: let the target go before the tail of
-	 * the compression and the file system work. */
-	tracer_release(&t->tracer);
-	res->pause_s = pc_now() - t0;
+	rc = dump_memory(o, t, &snap, &plan, sink, res);
+	if (res->mode == PYCORE_MODE_STOPPED) {
+		/* Every byte of memory is read: let the target go before the
+		 * tail of the compression and the file system work. */
+		tracer_release(&t->tracer);
+		res->pause_s = pc_now() - t0;
+	} else {
+		restore_priority(res->niceness);
+	}
+	snapshot_end(&snap);
 	if (rc == 0)
 		rc = sink_finish(sink);
 	if (rc == 0 && interrupted)
@@ -172,6 +296,12 @@ static int capture(const struct options *o, struct pc_target *t,
 	res->total_s = pc_now() - t0;
 out:
 	tracer_release(&t->tracer);
+	if (snap.child)
+		restore_priority(res->niceness);
+	snapshot_end(&snap);
+	if (snap.zombie_left)
+		fprintf(stderr, "pycore-capture: warning: the snapshot process %d could not be "
+			"reaped: a zombie may remain under pid %d\n", (int)snap.child, (int)t->pid);
 	sink_destroy(sink);
 	coreplan_free(&plan);
 	notes_free(&notes);
@@ -193,9 +323,10 @@ static void print_summary(const struct options *o, const struct pc_target *t,
 	if (o->quiet)
 		return;
 	fprintf(stderr, "pycore-capture: wrote %s: pid %d, %zu threads, %zu mappings, "
-		"%.1f MB core, %.1f MB written, %.2f s, target paused %.3f s (stop-the-world)\n",
+		"%.1f MB core, %.1f MB written, %.2f s, target paused %.3f s (%s)\n",
 		path, (int)t->pid, t->tracer.nthreads, t->maps.n, (double)r->core_size / 1e6,
-		(double)r->stored / 1e6, r->total_s, r->pause_s);
+		(double)r->stored / 1e6, r->total_s, r->pause_s,
+		r->mode == PYCORE_MODE_SNAPSHOT ? "snapshot" : "stop-the-world");
 }
 
 /* What the report needs to read the core without the binaries, resolved
@@ -227,6 +358,8 @@ int main(int argc, char **argv)
 		snprintf(path, sizeof path, "%s", o.output);
 	else
 		default_output(&o, path, sizeof path);
+	/* The tracer is a worker process that outlives us (supervise.h). */
+	supervise();
 	catch_signals();
 	if (target_check(&t, o.pid) < 0 || outfile_open(&out, path, o.force) < 0 ||
 	    note_python_facts(&t) < 0 || capture(&o, &t, &out, &res) < 0 ||

@@ -32,10 +32,6 @@ static struct timeval ticks_to_timeval(uint64_t ticks, long hz)
 static void fill_prstatus(struct elf_prstatus *pr, const struct pc_target *t,
 			  const struct pc_thread *th)
 {
-	char name[64];
-	struct pc_procstat st;
-	char *status;
-	uint64_t v;
 	long hz = sysconf(_SC_CLK_TCK);
 
 	memset(pr, 0, sizeof *pr);
@@ -51,21 +47,10 @@ static void fill_prstatus(struct elf_prstatus *pr, const struct pc_target *t,
 			pr->pr_info.si_errno = th->siginfo.si_errno;
 		}
 	}
-	snprintf(name, sizeof name, "task/%d/stat", (int)th->tid);
-	if (procfs_read_stat(t->pid, name, &st) == 0) {
-		pr->pr_utime = ticks_to_timeval(st.utime, hz);
-		pr->pr_stime = ticks_to_timeval(st.stime, hz);
-	}
-	snprintf(name, sizeof name, "task/%d/status", (int)th->tid);
-	status = procfs_slurp(t->pid, name, NULL);
-	if (status) {
-		if (procfs_status_hex(status, "SigPnd", &v) == 0)
-			pr->pr_sigpend = v;
-		if (procfs_status_hex(status, "SigBlk", &v) == 0)
-			pr->pr_sighold = v;
-		free(status);
-	}
-	pc_clear_error();   /* a thread's /proc files are optional facts */
+	pr->pr_utime = ticks_to_timeval(th->utime, hz);
+	pr->pr_stime = ticks_to_timeval(th->stime, hz);
+	pr->pr_sigpend = th->sigpend;
+	pr->pr_sighold = th->sighold;
 	pr->pr_cutime = ticks_to_timeval(t->stat.cutime, hz);
 	pr->pr_cstime = ticks_to_timeval(t->stat.cstime, hz);
 	memcpy(&pr->pr_reg, &th->regs, sizeof pr->pr_reg);
@@ -205,6 +190,30 @@ static int add_process_notes(struct pc_notes *out, const struct pc_target *t)
 	return rc;
 }
 
+/* The mappings a snapshot could not hold (docs/pycore-note.md): their
+ * PT_LOADs have p_filesz 0, and this says why, so a reader never takes
+ * them for memory that was not worth dumping. */
+static int add_absent_note(struct pc_notes *out, const struct pc_target *t)
+{
+	struct pc_bytes b = { 0 };
+	int rc;
+
+	bytes_u32(&b, (uint32_t)t->nabsent);
+	bytes_u32(&b, 0);
+	for (size_t i = 0; i < t->maps.n; i++) {
+		if (!t->absent[i])
+			continue;
+		bytes_u64(&b, t->maps.v[i].start);
+		bytes_u64(&b, t->maps.v[i].end);
+		bytes_u32(&b, t->absent[i]);
+		bytes_u32(&b, 0);
+	}
+	rc = b.failed ? pc_fail(PC_EINTERNAL, ENOMEM, "building the PYCORE note")
+		      : notes_add(out, PYCORE_NOTE_NAME, PYCORE_NT_ABSENT, b.data, b.len);
+	bytes_free(&b);
+	return rc;
+}
+
 static int add_pycore_notes(struct pc_notes *out, const struct pc_target *t,
 			    const struct timespec *at, int mode)
 {
@@ -220,6 +229,8 @@ static int add_pycore_notes(struct pc_notes *out, const struct pc_target *t,
 	if (rc == 0 && t->python_facts)
 		rc = notes_add(out, PYCORE_NOTE_NAME, PYCORE_NT_PYTHON, t->python_facts,
 			       t->python_facts_len);
+	if (rc == 0 && t->nabsent)
+		rc = add_absent_note(out, t);
 	bytes_free(&cap);
 	bytes_free(&mods);
 	return rc;

@@ -119,6 +119,9 @@ static int check_interrupt(const struct pc_write_ctl *ctl)
 {
 	if (*ctl->interrupted)
 		return pc_fail(PC_EINTR, 0, "interrupted by signal %d", *ctl->interrupted);
+	if (ctl->limit_hit && *ctl->limit_hit)
+		return pc_fail(PC_ELIMIT, 0, "the snapshot's copy-on-write memory passed "
+			       "--max-cow-mb: capture abandoned");
 	return 0;
 }
 
@@ -140,7 +143,9 @@ static int write_direct(const struct pc_coreplan *plan, struct pc_sink *sink,
 				return -1;
 			if (room > plan->dump_len[i] - at)
 				room = (size_t)(plan->dump_len[i] - at);
-			if (memreader_read(mem, m->start + at, dst, room, &bad) < 0 ||
+			if ((mapping_is_anon_private(m)
+				     ? memreader_read_anon(mem, m->start + at, dst, room, &bad, NULL)
+				     : memreader_read(mem, m->start + at, dst, room, &bad)) < 0 ||
 			    sink->commit(sink, room) < 0)
 				return -1;
 			note_unreadable(ctl, m, i, bad, &last_bad_map);

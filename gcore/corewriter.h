@@ -33,6 +33,7 @@ struct pc_coreplan {
 /* Progress and cancellation, polled once per batch. */
 struct pc_write_ctl {
 	volatile const int *interrupted;
+	volatile const int *limit_hit;   /* optional: --max-cow-mb passed */
 	void (*progress)(void *arg, uint64_t done, uint64_t total);
 	void *progress_arg;
 	uint64_t unreadable;           /* out: bytes written as zeros */

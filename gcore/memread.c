@@ -1,10 +1,11 @@
-/* memread.c — process_vm_readv with a /proc/PID/mem fallback. */
+/* memread.c — process_vm_readv or /proc/PID/mem, and /proc/PID/pagemap. */
 #include "memread.h"
 
 #include "../common/error.h"
 #include "procfs.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,22 +14,33 @@
 
 #define PAGE 4096u
 
-void memreader_init(struct pc_memreader *r, pid_t pid)
+#define PM_PRESENT (1ull << 63)
+#define PM_SWAPPED (1ull << 62)
+#define PM_CHUNK 512      /* pagemap entries read per call */
+
+void memreader_init(struct pc_memreader *r, pid_t pid, enum memread_mode mode)
 {
 	r->pid = pid;
 	r->memfd = -2;   /* not opened yet */
-	r->use_vm_readv = 1;
+	r->pagemapfd = -2;
+	r->use_vm_readv = mode == MEMREAD_VM_READV;
 	r->bad_bytes = 0;
+	r->skipped_bytes = 0;
+}
+
+static int open_proc(pid_t pid, const char *name, int *fd)
+{
+	if (*fd == -2) {
+		char path[64];
+		snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, name);
+		*fd = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	return *fd;
 }
 
 static int memfd(struct pc_memreader *r)
 {
-	if (r->memfd == -2) {
-		char path[64];
-		snprintf(path, sizeof path, "/proc/%d/mem", (int)r->pid);
-		r->memfd = open(path, O_RDONLY | O_CLOEXEC);
-	}
-	return r->memfd;
+	return open_proc(r->pid, "mem", &r->memfd);
 }
 
 /* Read as much of the range as one call gives.  Returns bytes read, 0 when
@@ -108,9 +120,80 @@ int memreader_read(struct pc_memreader *r, uint64_t addr, void *buf,
 	return 0;
 }
 
+/* Which of npages pages from addr were ever populated: present in memory
+ * or swapped out.  Returns 0, or -1 when the pagemap cannot be read (then
+ * the caller reads every page). */
+static int populated_pages(struct pc_memreader *r, uint64_t addr, size_t npages,
+			   uint8_t *populated)
+{
+	uint64_t entries[PM_CHUNK];
+
+	if (open_proc(r->pid, "pagemap", &r->pagemapfd) < 0)
+		return -1;
+	for (size_t done = 0; done < npages;) {
+		size_t want = npages - done < PM_CHUNK ? npages - done : PM_CHUNK;
+		off_t at = (off_t)((addr / PAGE + done) * sizeof entries[0]);
+		ssize_t n = pread(r->pagemapfd, entries, want * sizeof entries[0], at);
+
+		if (n <= 0 || n % sizeof entries[0])
+			return -1;
+		for (size_t i = 0; i < (size_t)n / sizeof entries[0]; i++)
+			populated[done + i] = (entries[i] & (PM_PRESENT | PM_SWAPPED)) != 0;
+		done += (size_t)n / sizeof entries[0];
+	}
+	return 0;
+}
+
+int memreader_read_anon(struct pc_memreader *r, uint64_t addr, void *buf,
+			size_t len, size_t *unreadable, uint8_t *absent)
+{
+	size_t npages = (len + PAGE - 1) / PAGE, first, last;
+	uint8_t populated[4096];   /* pages of one run of the loop below */
+	char *out = buf;
+
+	*unreadable = 0;
+	if (absent)
+		memset(absent, 0, npages);
+	for (size_t base = 0; base < npages; base += sizeof populated) {
+		size_t n = npages - base < sizeof populated ? npages - base : sizeof populated;
+		size_t end_byte = (base + n) * PAGE < len ? (base + n) * PAGE : len;
+
+		if (populated_pages(r, addr + base * PAGE, n, populated) < 0) {
+			size_t bad;
+			if (memreader_read(r, addr + base * PAGE, out + base * PAGE,
+					   end_byte - base * PAGE, &bad) < 0)
+				return -1;
+			*unreadable += bad;
+			continue;
+		}
+		for (first = 0; first < n; first = last) {
+			bool have = populated[first];
+			size_t from = (base + first) * PAGE, to, bad;
+
+			for (last = first + 1; last < n && populated[last] == have; last++)
+				;
+			to = (base + last) * PAGE < len ? (base + last) * PAGE : len;
+			if (!have) {
+				memset(out + from, 0, to - from);
+				if (absent)
+					memset(absent + base + first, 1, last - first);
+				r->skipped_bytes += to - from;
+			} else if (memreader_read(r, addr + from, out + from, to - from, &bad) < 0) {
+				return -1;
+			} else {
+				*unreadable += bad;
+			}
+		}
+	}
+	return 0;
+}
+
 void memreader_close(struct pc_memreader *r)
 {
 	if (r->memfd >= 0)
 		close(r->memfd);
+	if (r->pagemapfd >= 0)
+		close(r->pagemapfd);
 	r->memfd = -2;
+	r->pagemapfd = -2;
 }

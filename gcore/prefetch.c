@@ -71,13 +71,15 @@ static bool page_is_zero(const uint8_t *p)
 	return acc == 0;
 }
 
+/* Pages already flagged (never populated, not read) stay flagged. */
 static void mark_zero_pages(struct slot *sl)
 {
 	size_t npages = (sl->batch.len + PREFETCH_PAGE - 1) / PREFETCH_PAGE;
 
 	for (size_t i = 0; i < npages; i++)
-		sl->zero_page[i] = sl->batch.len - i * PREFETCH_PAGE >= PREFETCH_PAGE &&
-				   page_is_zero(sl->buf + i * PREFETCH_PAGE);
+		sl->zero_page[i] = sl->zero_page[i] ||
+				   (sl->batch.len - i * PREFETCH_PAGE >= PREFETCH_PAGE &&
+				    page_is_zero(sl->buf + i * PREFETCH_PAGE));
 }
 
 /* Read the next batch into sl.  Returns 1, 0 at the end, -1 on error. */
@@ -94,9 +96,17 @@ static int read_batch(struct pc_prefetch *p, struct slot *sl)
 		return 0;
 	left = p->dump_len[p->map] - p->at;
 	n = left < p->batch_size ? (size_t)left : p->batch_size;
-	if (memreader_read(p->mem, p->maps->v[p->map].start + p->at, sl->buf, n,
-			   &sl->batch.unreadable) < 0)
-		return -1;
+	const struct pc_mapping *m = &p->maps->v[p->map];
+	if (mapping_is_anon_private(m)) {
+		if (memreader_read_anon(p->mem, m->start + p->at, sl->buf, n,
+					&sl->batch.unreadable, sl->zero_page) < 0)
+			return -1;
+	} else {
+		memset(sl->zero_page, 0, (n + PREFETCH_PAGE - 1) / PREFETCH_PAGE);
+		if (memreader_read(p->mem, m->start + p->at, sl->buf, n,
+				   &sl->batch.unreadable) < 0)
+			return -1;
+	}
 	sl->batch.data = sl->buf;
 	sl->batch.zero_page = sl->zero_page;
 	sl->batch.len = n;

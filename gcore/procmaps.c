@@ -73,6 +73,7 @@ static unsigned parse_vmflags(const char *s)
 	static const struct { char name[3]; unsigned flag; } known[] = {
 		{ "dd", VMF_DONTDUMP }, { "io", VMF_IO },
 		{ "ht", VMF_HUGETLB },  { "pf", VMF_PFNMAP },
+		{ "wf", VMF_WIPEONFORK },
 	};
 	unsigned flags = 0;
 
@@ -177,4 +178,12 @@ void procmaps_free(struct pc_maplist *list)
 bool mapping_is_file(const struct pc_mapping *m)
 {
 	return m->path && m->path[0] == '/' && m->inode != 0;
+}
+
+bool mapping_is_anon_private(const struct pc_mapping *m)
+{
+	if (m->shared || m->inode != 0)
+		return false;
+	return !m->path || strcmp(m->path, "[heap]") == 0 ||
+	       strncmp(m->path, "[stack", 6) == 0 || strncmp(m->path, "[anon:", 6) == 0;
 }

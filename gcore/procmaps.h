@@ -17,6 +17,7 @@ enum {
 	VMF_IO       = 1u << 1, /* "io": device memory, never dumped   */
 	VMF_HUGETLB  = 1u << 2, /* "ht": hugetlbfs                     */
 	VMF_PFNMAP   = 1u << 3, /* "pf": raw PFN mapping (e.g. [vvar]) */
+	VMF_WIPEONFORK = 1u << 4, /* "wf": MADV_WIPEONFORK, zeros in a fork */
 };
 
 struct pc_mapping {
@@ -52,5 +53,10 @@ void procmaps_free(struct pc_maplist *list);
 
 /* True for mappings of a real file, not "[heap]", "[stack]" or anonymous. */
 bool mapping_is_file(const struct pc_mapping *m);
+
+/* True for private memory of no file: anonymous, [heap], [stack],
+ * [anon:NAME].  Its pages that were never populated are zeros (no page
+ * cache or shared object could hold other contents). */
+bool mapping_is_anon_private(const struct pc_mapping *m);
 
 #endif

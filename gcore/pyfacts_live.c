@@ -58,7 +58,7 @@ int pyfacts_live(pid_t pid, char **text, size_t *len)
 	struct pc_image img;
 	int rc = -1;
 
-	memreader_init(&mem, pid);
+	memreader_init(&mem, pid, MEMREAD_VM_READV);
 	if (procmaps_read_layout(pid, &maps) < 0 || describe(&maps, &segs, &nsegs, &files, &nfiles) < 0)
 		goto out;
 	if (image_open_core(&img, core_open_live(&src, segs, nsegs, files, nfiles), &search) < 0)

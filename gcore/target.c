@@ -120,7 +120,8 @@ static int add_module(struct pc_target *t, const struct pc_mapping *m,
 }
 
 /* Decide each mapping's dump length, and find the ELF files: the first page
- * of every offset-0 file mapping tells whether it is one. */
+ * of every offset-0 file mapping tells whether it is one.  A mapping
+ * absent from a snapshot has nothing to read. */
 static int plan_mappings(struct pc_target *t)
 {
 	uint8_t page[PAGE];
@@ -132,6 +133,9 @@ static int plan_mappings(struct pc_target *t)
 		const struct pc_mapping *m = &t->maps.v[i];
 		enum dump_decision d = dump_policy(m, t->coredump_filter);
 		bool elf = false;
+
+		if (t->absent && t->absent[i])
+			continue;
 
 		if (mapping_is_file(m) && m->offset == 0 && m->readable) {
 			size_t bad;
@@ -149,7 +153,30 @@ static int plan_mappings(struct pc_target *t)
 	return 0;
 }
 
-int target_inspect(struct pc_target *t)
+/* One thread's times and signal sets, for its NT_PRSTATUS: read now, while
+ * it is stopped, not when the notes are written. */
+static void read_thread_facts(pid_t pid, struct pc_thread *th)
+{
+	struct pc_procstat st;
+	char name[64];
+	char *status;
+
+	snprintf(name, sizeof name, "task/%d/stat", (int)th->tid);
+	if (procfs_read_stat(pid, name, &st) == 0) {
+		th->utime = st.utime;
+		th->stime = st.stime;
+	}
+	snprintf(name, sizeof name, "task/%d/status", (int)th->tid);
+	status = procfs_slurp(pid, name, NULL);
+	if (status) {
+		procfs_status_hex(status, "SigPnd", &th->sigpend);
+		procfs_status_hex(status, "SigBlk", &th->sighold);
+		free(status);
+	}
+	pc_clear_error();   /* a thread's /proc files are optional facts */
+}
+
+int target_read_facts(struct pc_target *t)
 {
 	if (procfs_read_stat(t->pid, "stat", &t->stat) < 0 || read_ids(t) < 0 ||
 	    read_filter(t) < 0 || read_exe(t) < 0)
@@ -160,8 +187,58 @@ int target_inspect(struct pc_target *t)
 	t->auxv = (uint8_t *)procfs_slurp(t->pid, "auxv", &t->auxv_len);
 	if (!t->auxv)
 		return -1;
+	for (size_t i = 0; i < t->tracer.nthreads; i++)
+		read_thread_facts(t->pid, &t->tracer.threads[i]);
+	return 0;
+}
+
+int target_read_mappings(struct pc_target *t)
+{
 	if (procmaps_read(t->pid, &t->maps) < 0)
 		return -1;
+	return plan_mappings(t);
+}
+
+int target_read_layout(struct pc_target *t)
+{
+	return procmaps_read_layout(t->pid, &t->maps);
+}
+
+/* Give layout mapping *m the copy's facts for the same range, or mark it
+ * absent.  *c walks the copy's list alongside (both are in address order). */
+static void adopt_mapping(struct pc_target *t, size_t i, struct pc_maplist *copy, size_t *c)
+{
+	struct pc_mapping *m = &t->maps.v[i];
+
+	while (*c < copy->n && copy->v[*c].end <= m->start)
+		(*c)++;
+	if (*c < copy->n && copy->v[*c].start == m->start && copy->v[*c].end == m->end) {
+		free(m->path);
+		*m = copy->v[*c];
+		copy->v[(*c)++].path = NULL;   /* moved */
+		if (m->vmflags & VMF_WIPEONFORK)
+			t->absent[i] = ABSENT_WIPEONFORK;
+	} else {
+		t->absent[i] = ABSENT_DONTFORK;
+	}
+	t->nabsent += t->absent[i] != 0;
+}
+
+int target_adopt_snapshot(struct pc_target *t, pid_t child)
+{
+	struct pc_maplist copy;
+	size_t c = 0;
+
+	if (procmaps_read(child, &copy) < 0)
+		return pc_wrap("reading the snapshot's mappings");
+	t->absent = calloc(t->maps.n ? t->maps.n : 1, 1);
+	if (!t->absent) {
+		procmaps_free(&copy);
+		return pc_fail(PC_EINTERNAL, ENOMEM, "planning the core");
+	}
+	for (size_t i = 0; i < t->maps.n; i++)
+		adopt_mapping(t, i, &copy, &c);
+	procmaps_free(&copy);
 	return plan_mappings(t);
 }
 
@@ -171,6 +248,7 @@ void target_free(struct pc_target *t)
 	procmaps_free(&t->maps);
 	memreader_close(&t->mem);
 	free(t->dump_len);
+	free(t->absent);
 	free(t->modules);
 	free(t->cmdline);
 	free(t->exe);

@@ -6,6 +6,7 @@
 #define PYCORE_TARGET_H
 
 #include "../common/buildid.h"
+#include "../common/pycore_note.h"
 #include "memread.h"
 #include "procfs.h"
 #include "procmaps.h"
@@ -37,6 +38,8 @@ struct pc_target {
 	struct pc_tracer tracer;
 	struct pc_maplist maps;
 	uint64_t *dump_len;      /* per mapping: bytes to dump from its start */
+	uint8_t *absent;         /* per mapping, snapshots only: ABSENT_* or 0 */
+	size_t nabsent;          /* mappings with a non-zero absent */
 	struct pc_module *modules;
 	size_t nmodules;
 
@@ -51,10 +54,33 @@ struct pc_target {
  * PC_ENOPROC / PC_EZOMBIE / PC_EUSAGE.  Returns 0 or -1. */
 int target_check(struct pc_target *t, pid_t pid);
 
-/* With every thread stopped: read mappings, auxv, command line, ids, decide
- * what each mapping contributes to the core and find the ELF modules.
+/* Why a mapping of the target has no contents in a snapshot's core. */
+enum {
+	ABSENT_DONTFORK = PYCORE_ABSENT_DONTFORK,      /* not in the fork at all */
+	ABSENT_WIPEONFORK = PYCORE_ABSENT_WIPEONFORK,  /* zeros in the fork */
+};
+
+/* With every thread stopped: stat, ids, coredump filter, executable,
+ * command line, auxv, and each thread's times and signal sets.
  * Returns 0 or -1. */
-int target_inspect(struct pc_target *t);
+int target_read_facts(struct pc_target *t);
+
+/* With every thread stopped (stop-the-world): read the mappings from
+ * smaps, decide what each contributes to the core and find the ELF
+ * modules, reading memory through t->mem.  Returns 0 or -1. */
+int target_read_mappings(struct pc_target *t);
+
+/* With every thread stopped, before a snapshot: only the layout, from
+ * /proc/PID/maps (smaps would walk every page table while the target
+ * waits).  Returns 0 or -1. */
+int target_read_layout(struct pc_target *t);
+
+/* After the snapshot: the copy's smaps give each mapping of the layout its
+ * flags and page counts; a mapping missing from the copy (MADV_DONTFORK)
+ * or wiped in it (MADV_WIPEONFORK) is marked absent and dumped as
+ * nothing.  Then as target_read_mappings(), memory read through t->mem,
+ * which must now read the copy.  Returns 0 or -1. */
+int target_adopt_snapshot(struct pc_target *t, pid_t child);
 
 void target_free(struct pc_target *t);
 

@@ -183,6 +183,7 @@ static int note_wait_status(struct pc_tracer *t, pid_t tid, int status)
 	if (!th && !(th = add_thread(t, tid)))   /* auto-attached child */
 		return -1;
 	th->stopped = true;
+	th->injectable = (status >> 16) == 0 || (status >> 16) == PTRACE_EVENT_STOP;
 	switch (status >> 16) {
 	case PTRACE_EVENT_CLONE: {
 		unsigned long child = 0;
@@ -307,6 +308,34 @@ int tracer_read_registers(struct pc_tracer *t)
 	return 0;
 }
 
+/* Wait (without blocking) for each thread still running, by its own id:
+ * waitpid(-1) here could take the status of another tracee of ours, such
+ * as a snapshot child (snapshot.h), which must stay held.  Returns 0, or
+ * -1 when waiting fails. */
+static int collect_pending_stops(struct pc_tracer *t)
+{
+	for (size_t i = 0; i < t->nthreads; i++) {
+		struct pc_thread *th = &t->threads[i];
+		int status;
+		pid_t w;
+
+		if (th->stopped)
+			continue;
+		w = waitpid(th->tid, &status, __WALL | WNOHANG);
+		if (w < 0 && errno == ECHILD) {   /* gone: nothing to detach */
+			forget_thread(t, th);
+			return 0;
+		}
+		if (w > 0) {
+			note_wait_status(t, w, status);
+			return 0;   /* the array may have changed */
+		}
+		if (w < 0 && errno != EINTR)
+			return -1;
+	}
+	return 0;
+}
+
 void tracer_release(struct pc_tracer *t)
 {
 	uint64_t grace = now_ms() + 200;
@@ -317,16 +346,10 @@ void tracer_release(struct pc_tracer *t)
 	 * pending stop a moment to arrive.  If it never does, the kernel
 	 * detaches it when we exit. */
 	while (count_running(t) > 0 && now_ms() < grace) {
-		int status;
-		pid_t w = waitpid(-1, &status, __WALL | WNOHANG);
-		if (w > 0)
-			note_wait_status(t, w, status);
-		else if (w < 0 && errno != EINTR)
+		struct timespec nap = { 0, 100 * 1000 };
+		if (collect_pending_stops(t) < 0)
 			break;
-		else {
-			struct timespec nap = { 0, 100 * 1000 };
-			nanosleep(&nap, NULL);
-		}
+		nanosleep(&nap, NULL);
 	}
 	for (size_t i = 0; i < t->nthreads; i++) {
 		struct pc_thread *th = &t->threads[i];

@@ -20,6 +20,10 @@ struct pc_thread {
 	pid_t tid;
 	bool stopped;            /* in a ptrace-stop we may read and detach */
 	int resend_signal;       /* signal-delivery-stop: re-inject on detach */
+	/* Stopped where resuming returns straight to user mode (an interrupt,
+	 * group or signal-delivery stop), not inside a system call (a clone
+	 * event stop): only such a thread can run an injected system call. */
+	bool injectable;
 
 	/* Register sets, as PTRACE_GETREGSET returns them (kernel sizes). */
 	struct user_regs_struct regs;
@@ -29,6 +33,10 @@ struct pc_thread {
 	size_t xstate_len;
 	siginfo_t siginfo;
 	bool have_siginfo;
+
+	/* /proc/PID/task/TID facts for NT_PRSTATUS, read while stopped. */
+	uint64_t utime, stime;   /* clock ticks */
+	uint64_t sigpend, sighold;
 };
 
 struct pc_tracer {

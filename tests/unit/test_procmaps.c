@@ -239,6 +239,8 @@ static void test_smaps_vmflags_are_mapped_to_vmf_bits(void **state)
 		{ "VmFlags: rd wr sh mr mw me ms ht sd ", VMF_HUGETLB },
 		{ "VmFlags: rd pf io de dd ", VMF_PFNMAP | VMF_IO | VMF_DONTDUMP },
 		{ "VmFlags: io ht pf dd", VMF_IO | VMF_HUGETLB | VMF_PFNMAP | VMF_DONTDUMP },
+		{ "VmFlags: rd wr mr mw me ac wf ", VMF_WIPEONFORK },   /* MADV_WIPEONFORK */
+		{ "VmFlags: rd wr mr mw me dc ", 0 },                   /* MADV_DONTFORK: no bit */
 		/* Longer or shorter words that merely contain a flag. */
 		{ "VmFlags: rd ddx mdd d ", 0 },
 		{ "VmFlags: iox pfx htt xht ", 0 },
@@ -456,6 +458,43 @@ static void test_mapping_is_file_only_for_named_files_with_an_inode(void **state
 	}
 }
 
+struct anon_case {
+	const char *path;
+	uint64_t inode;
+	bool shared, want;
+};
+
+/* Only private memory of no file may be skipped where it was never
+ * populated: a file's or a shared object's pages can hold data that this
+ * process's page tables never saw. */
+static void test_anon_private_is_private_memory_of_no_file(void **state)
+{
+	(void)state;
+	static const struct anon_case cases[] = {
+		{ NULL, 0, false, true },
+		{ "[heap]", 0, false, true },
+		{ "[stack]", 0, false, true },
+		{ "[anon:python]", 0, false, true },
+		{ NULL, 0, true, false },              /* shared anonymous: shmem */
+		{ "[vdso]", 0, false, false },
+		{ "[vvar]", 0, false, false },
+		{ "/usr/lib/x86_64-linux-gnu/libc.so.6", 263543, false, false },
+		{ "/memfd:arena (deleted)", 1029, false, false },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct pc_mapping m;
+		memset(&m, 0, sizeof m);
+		m.start = 0x1000;
+		m.end = 0x2000;
+		m.path = (char *)cases[i].path;
+		m.inode = cases[i].inode;
+		m.shared = cases[i].shared;
+		if (mapping_is_anon_private(&m) != cases[i].want)
+			fail_msg("path %s shared %d: want %d", cases[i].path ? cases[i].path : "NULL",
+				 cases[i].shared, cases[i].want);
+	}
+}
+
 /* ------------------------------------------------------------------ */
 /* procfs_parse_stat                                                   */
 
@@ -663,6 +702,7 @@ int main(void)
 		cmocka_unit_test(test_smaps_of_thousands_of_mappings_parses_in_linear_time),
 		cmocka_unit_test(test_malformed_first_line_is_a_format_error),
 		cmocka_unit_test(test_mapping_is_file_only_for_named_files_with_an_inode),
+		cmocka_unit_test(test_anon_private_is_private_memory_of_no_file),
 		cmocka_unit_test(test_stat_comm_with_spaces_and_parentheses_ends_at_the_last_paren),
 		cmocka_unit_test(test_stat_comm_that_looks_like_fields_is_not_split),
 		cmocka_unit_test(test_stat_plain_comm_and_empty_comm),

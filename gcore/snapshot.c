@@ -1,0 +1,230 @@
+/* snapshot.c — fork a held process into a stopped copy, and reap the copy. */
+#include "snapshot.h"
+
+#include "../common/error.h"
+#include "inject.h"
+#include "procfs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#ifndef PTRACE_EVENT_STOP
+#define PTRACE_EVENT_STOP 128
+#endif
+
+/* A seccomp filter may answer an unexpected clone by killing the process
+ * (SECCOMP_RET_KILL_*) or with a SIGSYS that kills it; we cannot read the
+ * filter without CAP_SYS_ADMIN, so we do not try. */
+static long seccomp_mode(pid_t pid)
+{
+	char *status = procfs_slurp(pid, "status", NULL);
+	long mode = 0;
+
+	if (status) {
+		procfs_status_dec(status, "Seccomp", &mode);
+		free(status);
+	}
+	pc_clear_error();
+	return mode;
+}
+
+/* The main thread if it can run a system call, else another that can. */
+static struct pc_thread *injecting_thread(struct pc_tracer *tr)
+{
+	for (size_t i = 0; i < tr->nthreads; i++)
+		if (tr->threads[i].stopped && tr->threads[i].injectable)
+			return &tr->threads[i];
+	return NULL;
+}
+
+/* Wait for the new child's first stop, before its first instruction. */
+static int child_stopped(pid_t child)
+{
+	int status;
+
+	for (;;) {
+		pid_t w = waitpid(child, &status, __WALL);
+		if (w == child)
+			break;
+		if (w < 0 && errno != EINTR)
+			return pc_fail(PC_EINTERNAL, errno, "waiting for the snapshot process %d",
+				       (int)child);
+	}
+	if (!WIFSTOPPED(status))
+		return pc_fail(PC_EINTERNAL, 0, "the snapshot process %d died at birth", (int)child);
+	return 0;
+}
+
+/* Collect the death of the killed child as its tracer. */
+static void collect_child(pid_t child)
+{
+	int status;
+
+	for (;;) {
+		pid_t w = waitpid(child, &status, __WALL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 || WIFEXITED(status) || WIFSIGNALED(status))
+			return;
+	}
+}
+
+/* Free the dead child's zombie from inside the target.  Returns true when
+ * the target's wait4 returned the child. */
+static bool reap_in_target(struct pc_thread *th, uint64_t insn, pid_t child)
+{
+	const uint64_t args[6] = { (uint64_t)child, 0, __WALL | WNOHANG, 0, 0, 0 };
+	struct inject_result res;
+
+	if (inject_syscall(th, insn, SYS_wait4, args, &res) < 0) {
+		pc_clear_error();
+		return false;
+	}
+	return res.ret == child;
+}
+
+static void kill_child(struct pc_snapshot *s)
+{
+	kill(s->child, SIGKILL);
+	collect_child(s->child);
+}
+
+int snapshot_fork(struct pc_snapshot *s, struct pc_tracer *tr, struct pc_memreader *mem,
+		  const struct pc_maplist *layout, char *why, size_t whylen)
+{
+	static const uint64_t clone_args[6] = { 0 };   /* flags 0: exit signal 0, no CLONE_VM */
+	struct pc_thread *th = injecting_thread(tr);
+	struct inject_result res;
+
+	memset(s, 0, sizeof *s);
+	s->target = tr->pid;
+	if (seccomp_mode(tr->pid) != 0) {
+		snprintf(why, whylen, "it runs under seccomp, whose filter could kill it for a clone");
+		return 0;
+	}
+	if (!th) {
+		snprintf(why, whylen, "no thread is stopped where it can make a system call");
+		return 0;
+	}
+	if (inject_find_syscall(mem, layout, &s->insn) < 0) {
+		snprintf(why, whylen, "%s", pc_errmsg());
+		pc_clear_error();
+		return 0;
+	}
+	if (inject_syscall(th, s->insn, SYS_clone, clone_args, &res) < 0)
+		return -1;
+	if (res.ret < 0) {
+		snprintf(why, whylen, "its clone failed: %s", strerror((int)-res.ret));
+		return 0;
+	}
+	s->child = (pid_t)res.ret;
+	if (res.new_child != s->child) {
+		/* Not attached to us: it must not live a moment longer. */
+		kill(s->child, SIGKILL);
+		for (int i = 0; i < 1000 && !reap_in_target(th, s->insn, s->child); i++)
+			;
+		s->child = 0;
+		return pc_fail(PC_EINTERNAL, 0, "the forked copy was not attached to the tracer");
+	}
+	if (child_stopped(s->child) < 0 ||
+	    ptrace(PTRACE_SETOPTIONS, s->child, 0, PTRACE_O_EXITKILL) < 0) {
+		int err = errno;
+		kill_child(s);
+		reap_in_target(th, s->insn, s->child);
+		s->child = 0;
+		return pc_fail(PC_EINTERNAL, err, "holding the snapshot process");
+	}
+	return 1;
+}
+
+/* Seize tid and wait for it to stop.  A signal it was about to take is
+ * kept for the detach.  Returns 0, or -1 when it cannot be held. */
+static int hold_thread(pid_t tid, struct pc_thread *th)
+{
+	int status;
+
+	memset(th, 0, sizeof *th);
+	th->tid = tid;
+	if (ptrace(PTRACE_SEIZE, tid, 0, 0) < 0)
+		return -1;
+	if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0)
+		return -1;
+	for (;;) {
+		pid_t w = waitpid(tid, &status, __WALL);
+		if (w == tid)
+			break;
+		if (w < 0 && errno != EINTR)
+			return -1;
+	}
+	if (!WIFSTOPPED(status))
+		return -1;
+	th->stopped = true;
+	th->injectable = (status >> 16) == 0 || (status >> 16) == PTRACE_EVENT_STOP;
+	if ((status >> 16) == 0) {
+		th->resend_signal = WSTOPSIG(status);
+		th->have_siginfo = ptrace(PTRACE_GETSIGINFO, tid, 0, &th->siginfo) == 0;
+	}
+	return 0;
+}
+
+static void release_thread(struct pc_thread *th)
+{
+	if (th->stopped)
+		ptrace(PTRACE_DETACH, th->tid, 0, th->resend_signal);
+	th->stopped = false;
+}
+
+/* Hold one thread of the target that can run a system call: the main
+ * thread first, else any other.  Returns 0 or -1. */
+static int hold_any_thread(pid_t pid, struct pc_thread *th)
+{
+	char path[64];
+	struct dirent *de;
+	DIR *dir;
+	int rc = -1;
+
+	if (hold_thread(pid, th) == 0 && th->injectable)
+		return 0;
+	release_thread(th);
+	snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+	if (!(dir = opendir(path)))
+		return -1;
+	while (rc < 0 && (de = readdir(dir)) != NULL) {
+		pid_t tid = (pid_t)atoi(de->d_name);
+		if (tid <= 0 || tid == pid)
+			continue;
+		if (hold_thread(tid, th) == 0 && th->injectable)
+			rc = 0;
+		else
+			release_thread(th);
+	}
+	closedir(dir);
+	return rc;
+}
+
+void snapshot_end(struct pc_snapshot *s)
+{
+	struct pc_thread th;
+	bool held;
+
+	if (!s->child)
+		return;
+	/* The copy's death takes as long as the kernel needs to tear down its
+	 * page tables (tens of ms per GB), so it is collected before a thread
+	 * of the target is stopped: a thread stopped meanwhile might hold the
+	 * interpreter's lock and stall every other thread.  The price is a
+	 * zombie under the target if we died between the two steps. */
+	kill_child(s);
+	held = hold_any_thread(s->target, &th) == 0;
+	s->zombie_left = !held || !reap_in_target(&th, s->insn, s->child);
+	if (held)
+		release_thread(&th);
+	s->child = 0;
+}
