@@ -3,6 +3,8 @@
 #   make            build bin/pycore-capture, bin/pycore-report, bin/pycore-diff
 #   make demo       install build packages if missing, capture a leaking demo
 #   make test       install build/test packages if missing, run the whole suite
+#   make stress     the capture's long runs: 200 snapshots of a busy target,
+#                   50 SIGKILLed captures per interpreter (tests/stress)
 #   make bench      capture benchmarks against gdb's gcore, then pycore-report
 #                   on a core of ~10 million objects against an in-process census
 #   make layouts    regenerate the built-in layout tables (analyze/layouts/)
@@ -38,7 +40,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 TEST_TOOLS := $(BUILD)/tools/coreread $(BUILD)/tools/heapdump $(BUILD)/tools/layoutdump
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all deps demo test unit-tests bench install clean layouts
+.PHONY: all deps demo test stress unit-tests bench install clean layouts
 all: $(PROGRAMS)
 
 $(BUILD)/%.o: %.c
@@ -94,6 +96,10 @@ demo: deps
 test: deps
 	@$(MAKE) --no-print-directory all unit-tests
 	@tests/run
+
+stress: deps
+	@$(MAKE) --no-print-directory all unit-tests
+	@tests/stress
 
 bench: deps
 	@$(MAKE) --no-print-directory all

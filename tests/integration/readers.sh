@@ -2,7 +2,8 @@
 # The cores pycore-capture writes are read by gdb, elfutils and lz4 as they
 # read a kernel core, for every interpreter found: threads, backtraces,
 # memory contents and notes are compared with what the target reported
-# about itself.
+# about itself.  Both modes: the default snapshot and --no-fork
+# (stop-the-world), plain; --lz4 in the default mode.
 . "$(dirname "$0")/../lib.sh"
 
 WORK=$(mktemp -d)
@@ -114,6 +115,38 @@ check_sparse() {
 	[ "$alloc" -lt "$apparent" ] || { echo "not sparse: $alloc of $apparent bytes allocated"; return 1; }
 }
 
+# check_core LABEL MODE RC CORE MODE_NUMBER: every reader check of one
+# plain core (uses py, pid, dir, ready, tasks, addr, len, sha, t0, t1).
+check_core() {
+	local label="$1 $2" rc=$3 core=$4 want_mode=$5
+	check "pycore-capture exits 0 [$label]" test "$rc" -eq 0
+	[ -f "$core" ] || return
+	check "the core is mode 0600 [$label]" test "$(stat -c %a "$core")" = 600
+	python3 "$TOP/tests/tools/coreinfo.py" "$core" >"$dir/info.json"
+	check "notes name every thread, the pid, command line and time [$label]" \
+		check_notes "$dir/info.json" "$ready" "$t0" "$t1" "$py"
+	same "the PYCORE note records the capture mode [$label]" \
+		"$(json "$dir/info.json" "d['capture']['mode']")" "$want_mode"
+	check "the PYCORE note lists every mapped ELF file with its build-id [$label]" \
+		check_modules "$dir/info.json" "$pid"
+	if cmp -s "$dir/maps.before" "$dir/maps.after"; then
+		check "one PT_LOAD per mapping of /proc/PID/maps [$label]" \
+			check_loads "$dir/info.json" "$dir/maps.before"
+	else
+		skip "one PT_LOAD per mapping [$label]: the target's mappings changed meanwhile"
+	fi
+	same "gdb lists exactly the target's threads [$label]" \
+		"$(gdb_lwps "$py" "$core")" "$tasks"
+	check "gdb backtraces of every thread reach the eval loop [$label]" \
+		check_backtraces "$py" "$core"
+	same "gdb reads the planted buffer byte for byte [$label]" \
+		"$(gdb_sha256 "$py" "$core" "$addr" "$len")" "$sha"
+	check "eu-stack unwinds every thread [$label]" check_eu_stack "$py" "$core" "$tasks"
+	check "eu-readelf -n decodes every note [$label]" \
+		check_eu_readelf "$core" "$(echo $tasks | wc -w)"
+	check "zero pages are holes: the core is sparse [$label]" check_sparse "$core"
+}
+
 while read -r label py; do
 	dir=$WORK/$label
 	mkdir -p "$dir"
@@ -131,36 +164,16 @@ while read -r label py; do
 	t0=$(date +%s.%N)
 	"$BIN/pycore-capture" -q -o "$dir/core" "$pid"
 	rc=$?
+	"$BIN/pycore-capture" -q --no-fork -o "$dir/core.nofork" "$pid"
+	rc_nofork=$?
 	t1=$(date +%s.%N)
 	"$BIN/pycore-capture" -q --lz4 -o "$dir/core.lz4" "$pid"
 	rc_lz4=$?
 	cp "/proc/$pid/maps" "$dir/maps.after"
-	elf_modules=$(elf_modules_of "$pid")
 
-	check "pycore-capture exits 0 [$label]" test "$rc" -eq 0
+	check_core "$label" snapshot "$rc" "$dir/core" 1
+	check_core "$label" --no-fork "$rc_nofork" "$dir/core.nofork" 0
 	[ -f "$dir/core" ] || { stop_target; continue; }
-	check "the core is mode 0600 [$label]" test "$(stat -c %a "$dir/core")" = 600
-	python3 "$TOP/tests/tools/coreinfo.py" "$dir/core" >"$dir/info.json"
-	check "notes name every thread, the pid, command line and time [$label]" \
-		check_notes "$dir/info.json" "$ready" "$t0" "$t1" "$py"
-	check "the PYCORE note lists every mapped ELF file with its build-id [$label]" \
-		check_modules "$dir/info.json" "$pid"
-	if cmp -s "$dir/maps.before" "$dir/maps.after"; then
-		check "one PT_LOAD per mapping of /proc/PID/maps [$label]" \
-			check_loads "$dir/info.json" "$dir/maps.before"
-	else
-		skip "one PT_LOAD per mapping [$label]: the target's mappings changed meanwhile"
-	fi
-	same "gdb lists exactly the target's threads [$label]" \
-		"$(gdb_lwps "$py" "$dir/core")" "$tasks"
-	check "gdb backtraces of every thread reach the eval loop [$label]" \
-		check_backtraces "$py" "$dir/core"
-	same "gdb reads the planted buffer byte for byte [$label]" \
-		"$(gdb_sha256 "$py" "$dir/core" "$addr" "$len")" "$sha"
-	check "eu-stack unwinds every thread [$label]" check_eu_stack "$py" "$dir/core" "$tasks"
-	check "eu-readelf -n decodes every note [$label]" \
-		check_eu_readelf "$dir/core" "$(echo $tasks | wc -w)"
-	check "zero pages are holes: the core is sparse [$label]" check_sparse "$dir/core"
 
 	check "pycore-capture --lz4 exits 0 [$label]" test "$rc_lz4" -eq 0
 	check "lz4 -t accepts the --lz4 core [$label]" lz4 -q -t "$dir/core.lz4"

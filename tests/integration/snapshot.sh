@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# Snapshot captures (the default mode, issue #6), for every interpreter:
+#  - a snapshot core of a process that does nothing holds exactly what a
+#    stop-the-world core of it holds: the same PT_LOADs with the same bytes,
+#    the same registers; the MADV_DONTFORK and MADV_WIPEONFORK regions the
+#    fork cannot carry are left empty and named in a note, never dumped as
+#    something they are not;
+#  - a busy program (threads allocating without pause, real-time signals
+#    raining on it) captured SNAPSHOT_CAPTURES times (20; `make stress`:
+#    200) receives every signal, never crashes, is never left stopped or
+#    traced, has no child (neither the copy nor its zombie) after any
+#    capture, and every core reports its planted objects exactly;
+#  - --max-cow-mb abandons a snapshot of a program that rewrites its memory
+#    during the dump (exit 12, no file, no copy left, the program running),
+#    and does not stand in the way when the limit is above what it writes.
+. "$(dirname "$0")/../lib.sh"
+
+CAPTURES=${SNAPSHOT_CAPTURES:-20}
+WORK=$(mktemp -d)
+SENDER=
+trap '[ -n "$SENDER" ] && kill "$SENDER" 2>/dev/null; stop_target; rm -rf "$WORK"' EXIT
+
+json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
+
+# The target has no child process, alive or zombie: the copy was reaped.
+no_children() {
+	local left
+	left=$(ps --ppid "$1" -o pid=,stat=,comm= 2>/dev/null)
+	[ -z "$left" ] || { echo "children of $1: $left"; return 1; }
+}
+
+running_untraced() {
+	case $(proc_state "$1") in t|T|Z|gone) echo "state $(proc_state "$1")"; return 1 ;; esac
+	[ "$(tracer_of "$1")" = 0 ] || { echo "traced by $(tracer_of "$1")"; return 1; }
+}
+
+identity() {
+	local label=$1 py=$2 dir=$3 pid
+	if ! start_target "$py" idle.py "$dir" --mb 32; then
+		fail "idle target starts [$label]"
+		return
+	fi
+	pid=$TARGET_PID
+	"$BIN/pycore-capture" -o "$dir/snap" "$pid" 2>"$dir/snap.err"
+	check "the default capture is a snapshot [$label]" grep -q '(snapshot)$' "$dir/snap.err"
+	"$BIN/pycore-capture" -q --no-fork -o "$dir/stw" "$pid"
+	check "--no-fork captures stop-the-world, and the note says which [$label]" \
+		python3 -c "
+import json, subprocess, sys
+m = [json.loads(subprocess.check_output([sys.executable, '$TOP/tests/tools/coreinfo.py', c]))['capture']['mode']
+     for c in ('$dir/snap', '$dir/stw')]
+sys.exit(m != [1, 0])"
+	check "an idle process's snapshot core has the bytes and registers of its stop-the-world core; DONTFORK/WIPEONFORK regions are noted as absent [$label]" \
+		python3 "$TOP/tests/tools/corecompare.py" "$dir/snap" "$dir/stw" "$dir/ready.json"
+	check "no copy of the target is left, not even a zombie [$label]" no_children "$pid"
+	check "the target runs on, untraced [$label]" running_untraced "$pid"
+	rm -f "$dir/snap" "$dir/stw"
+	stop_target
+}
+
+# One capture of the busy target, then its checks.  Prints nothing and
+# returns 0 when all is well, else says what went wrong.
+capture_and_check() {
+	local pid=$1 dir=$2 i=$3 core=$2/core
+	"$BIN/pycore-capture" -o "$core" "$pid" 2>"$dir/capture.err" ||
+		{ echo "capture $i failed: $(cat "$dir/capture.err")"; return 1; }
+	grep -q '(snapshot)$' "$dir/capture.err" || { echo "capture $i: $(cat "$dir/capture.err")"; return 1; }
+	running_untraced "$pid" || { echo "after capture $i"; return 1; }
+	no_children "$pid" || { echo "after capture $i"; return 1; }
+	"$BIN/pycore-report" --format json --no-leaks "$core" >"$dir/report.json" 2>"$dir/report.err" ||
+		{ echo "capture $i: pycore-report failed: $(head -c 300 "$dir/report.err")"; return 1; }
+	python3 "$TOP/tests/tools/census.py" planted "$dir/ready.json" "$dir/ready.json" "$dir/report.json" ||
+		{ echo "in capture $i"; return 1; }
+	rm -f "$core"
+}
+
+stress() {
+	local label=$1 py=$2 dir=$3 pid i failures=0 sent status got
+	if ! start_target "$py" busyplant.py "$dir"; then
+		fail "busy target starts [$label]"
+		return
+	fi
+	pid=$TARGET_PID
+	python3 "$TARGETS/signaller.py" "$pid" "$(json "$dir/ready.json" "d['rtsig']")" \
+		"$dir/signals.stop" "$dir/signals.sent" &
+	SENDER=$!
+	: >"$dir/problems"
+	for i in $(seq "$CAPTURES"); do
+		capture_and_check "$pid" "$dir" "$i" >>"$dir/problems" 2>&1 || failures=$((failures + 1))
+		rm -f "$dir/core"
+	done
+	same "$CAPTURES snapshots of a busy, signalled target: each reports the planted objects exactly, leaves no child and the target running [$label]" \
+		"$failures" 0
+	[ "$failures" -eq 0 ] || head -20 "$dir/problems" | sed 's/^/    /'
+	touch "$dir/signals.stop"
+	wait "$SENDER"
+	SENDER=
+	sent=$(cat "$dir/signals.sent")
+	echo "$sent" >"$dir/stop"
+	wait "$pid"
+	status=$?
+	TARGET_PID=
+	same "the busy target never crashed and exits with its own status [$label]" "$status" 37
+	got=$(json "$dir/result.json" "d['rt_signals']" 2>/dev/null)
+	same "the busy target received every one of the $sent signals sent [$label]" "$got" "$sent"
+}
+
+# cow_limit PYTHON: --max-cow-mb, once (nothing in it depends on the
+# interpreter).  The target counts its passes over its 200 MB: a pass
+# during the capture means 200 MB of copy-on-write, far over 20.
+cow_limit() {
+	local dir=$WORK/cow pid before after rc
+	mkdir -p "$dir"
+	if ! start_target "$1" cowwriter.py "$dir" --mb 200; then
+		fail "the rewriting target starts"
+		return
+	fi
+	pid=$TARGET_PID
+	for _ in $(seq 100); do [ -s "$dir/passes" ] && break; sleep 0.05; done
+	before=$(cat "$dir/passes" 2>/dev/null || echo 0)
+	"$BIN/pycore-capture" -q --max-cow-mb 20 -o "$dir/core" "$pid" 2>"$dir/cow.err"
+	rc=$?
+	after=$(cat "$dir/passes" 2>/dev/null || echo 0)
+	if [ "$rc" = 0 ] && [ "$after" -le "$((before + 1))" ]; then
+		skip "--max-cow-mb 20: the capture ended before the target rewrote its memory"
+	else
+		same "--max-cow-mb 20 abandons the snapshot of a target that rewrote its 200 MB $((after - before)) times meanwhile: exit 12" "$rc" 12
+		check "and leaves no file, no copy, the target running" \
+			eval "[ ! -e '$dir/core' ] && no_children $pid && running_untraced $pid"
+	fi
+	"$BIN/pycore-capture" -q --max-cow-mb 100000 -o "$dir/core.big" "$pid"
+	same "--max-cow-mb above what the target writes: the capture succeeds" "$?" 0
+	stop_target
+	rm -rf "$dir"
+}
+
+cow_limit "$(find_pythons | head -1 | cut -d' ' -f2)"
+
+while read -r label py; do
+	dir=$WORK/$label
+	mkdir -p "$dir"
+	identity "$label" "$py" "$dir"
+	stress "$label" "$py" "$dir"
+	rm -rf "$dir"
+done < <(find_pythons)
