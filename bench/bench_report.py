@@ -4,7 +4,8 @@
 
 RESULTS.tsv has one line per counted capture:
     size_mb  tool  rep  wall_s  stall_s  disk_bytes  apparent_bytes  pre_s  post_s
-tool is one of gdb, pycore, pycore-lz4; pre_s is how long the longest
+tool is one of gdb, pycore-nofork (--no-fork: stop-the-world), pycore (the
+default: a snapshot), pycore-lz4 (a snapshot, --lz4); pre_s is how long the longest
 stall began before the command started, post_s how long it went on after
 the command exited (0 when inside; both say where an excess stall came from).  Prints the table for SIZE_MB
 (medians over the repetitions), the individual runs, and PASS/FAIL lines
@@ -17,9 +18,13 @@ import sys
 
 TOOLS = [
     ("gdb", "gdb gcore"),
+    ("pycore-nofork", "pycore-capture --no-fork"),
     ("pycore", "pycore-capture"),
     ("pycore-lz4", "pycore-capture --lz4"),
 ]
+# Issue #6: the longest stall a snapshot may cause, by target size (MB).
+SNAPSHOT_PAUSE_MAX = {1024: 0.040, 4096: 0.150}
+SNAPSHOT_VS_GDB = 50     # a snapshot's stall at least this many times shorter
 STALL_TOLERANCE = 0.050  # s, timer granularity / heartbeat period
 MB = 1e6
 
@@ -89,6 +94,8 @@ def main():
 
     g, p, z = med.get("gdb"), med.get("pycore"), med.get("pycore-lz4")
     print("targets (%s MB):" % size)
+    snapshot_verdicts(int(size), g, p, verdict)
+    nofork_verdicts(g, med.get("pycore-nofork"), verdict)
     if g and p:
         verdict(p["wall"] <= 0.5 * g["wall"],
                 "pycore wall <= 0.5 x gdb wall: %.3f s vs %.3f s (ratio %.2f)"
@@ -126,6 +133,38 @@ def main():
                      % (worst["pre"], worst["post"]))
         verdict(ok, "%s (worst: stall %.3f s, wall %.3f s%s)"
                 % (text, worst["stall"], worst["wall"], where))
+
+
+def snapshot_verdicts(size, g, p, verdict):
+    """Issue #6: the snapshot's pause, absolute and against gdb's."""
+    limit = SNAPSHOT_PAUSE_MAX.get(size)
+    if limit is not None:
+        text = "snapshot pause <= %d ms at %d MB" % (limit * 1000, size)
+        if p:
+            verdict(p["stall"] <= limit, "%s: %.1f ms" % (text, p["stall"] * 1000))
+        else:
+            verdict(None, text)
+    text = "snapshot pause >= %d x shorter than gdb's" % SNAPSHOT_VS_GDB
+    if g and p:
+        times = g["stall"] / p["stall"] if p["stall"] > 0 else float("inf")
+        verdict(times >= SNAPSHOT_VS_GDB, "%s: %.1f ms vs %.1f ms (%.0f x)"
+                % (text, p["stall"] * 1000, g["stall"] * 1000, times))
+    else:
+        verdict(None, text)
+
+
+def nofork_verdicts(g, n, verdict):
+    """Issue #2's targets, for the stop-the-world mode too."""
+    if g and n:
+        verdict(n["wall"] <= 0.5 * g["wall"],
+                "pycore --no-fork wall <= 0.5 x gdb wall: %.3f s vs %.3f s (ratio %.2f)"
+                % (n["wall"], 0.5 * g["wall"], n["wall"] / g["wall"]))
+        verdict(n["disk"] <= g["disk"],
+                "pycore --no-fork disk <= gdb disk: %.1f MB vs %.1f MB (ratio %.2f)"
+                % (n["disk"] / MB, g["disk"] / MB, n["disk"] / g["disk"]))
+    else:
+        verdict(None, "pycore --no-fork wall <= 0.5 x gdb wall")
+        verdict(None, "pycore --no-fork disk <= gdb disk")
 
 
 if __name__ == "__main__":
