@@ -3,8 +3,7 @@
 #   make            build bin/pycore-capture, bin/pycore-report, bin/pycore-diff
 #   make demo       install build packages if missing, capture a leaking demo
 #   make test       install build/test packages if missing, run the whole suite
-#   make stress     the capture's long runs: 200 snapshots of a busy target,
-#                   50 SIGKILLed captures per interpreter (tests/stress)
+#                   (then again built with ASan + UBSan, in build/asan)
 #   make bench      capture benchmarks against gdb's gcore, then pycore-report
 #                   on a core of ~10 million objects against an in-process census
 #   make layouts    regenerate the built-in layout tables (analyze/layouts/)
@@ -24,7 +23,10 @@ ALL_CFLAGS = -std=gnu11 -Wall -Wextra -D_GNU_SOURCE -DPYCORE_VERSION='"$(VERSION
              -MMD -MP $(PKG_CFLAGS) $(CFLAGS)
 LDLIBS     = $(PKG_LIBS) -lpthread
 
-BUILD := build
+# Objects, test programs and tools go to BUILD, the programs to BINDIR: a
+# second build (the sanitizer one of `make test`) uses other directories.
+BUILD  ?= build
+BINDIR ?= bin
 
 COMMON_SRC  := $(wildcard common/*.c)
 CAPTURE_SRC := $(filter-out gcore/capture_main.c,$(wildcard gcore/*.c))
@@ -35,12 +37,12 @@ ANALYZE_SRC := $(wildcard analyze/*.c) \
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
-PROGRAMS := bin/pycore-capture bin/pycore-report bin/pycore-diff
+PROGRAMS := $(BINDIR)/pycore-capture $(BINDIR)/pycore-report $(BINDIR)/pycore-diff
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 TEST_TOOLS := $(BUILD)/tools/coreread $(BUILD)/tools/heapdump $(BUILD)/tools/layoutdump
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all deps demo test stress unit-tests bench install clean layouts
+.PHONY: all deps demo test stress unit-tests sanitized bench install clean layouts
 all: $(PROGRAMS)
 
 $(BUILD)/%.o: %.c
@@ -48,19 +50,19 @@ $(BUILD)/%.o: %.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 # The capture runs the analysis on the live process for its python note.
-bin/pycore-capture: $(call obj,gcore/capture_main.c $(CAPTURE_SRC) $(ANALYZE_SRC) $(COMMON_SRC))
-	@mkdir -p bin
+$(BINDIR)/pycore-capture: $(call obj,gcore/capture_main.c $(CAPTURE_SRC) $(ANALYZE_SRC) $(COMMON_SRC))
+	@mkdir -p $(BINDIR)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 DIFF_ONLY  := report/diff_main.c report/render_diff.c
 REPORT_SRC := $(filter-out $(DIFF_ONLY),$(wildcard report/*.c))
 
-bin/pycore-report: $(call obj,$(REPORT_SRC) $(ANALYZE_SRC) $(COMMON_SRC))
-	@mkdir -p bin
+$(BINDIR)/pycore-report: $(call obj,$(REPORT_SRC) $(ANALYZE_SRC) $(COMMON_SRC))
+	@mkdir -p $(BINDIR)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-bin/pycore-diff: $(call obj,$(DIFF_ONLY) report/html_page.c report/render_json.c report/cliopts.c $(ANALYZE_SRC) $(COMMON_SRC))
-	@mkdir -p bin
+$(BINDIR)/pycore-diff: $(call obj,$(DIFF_ONLY) report/html_page.c report/render_json.c report/cliopts.c $(ANALYZE_SRC) $(COMMON_SRC))
+	@mkdir -p $(BINDIR)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 # Unit tests link the library parts of every module (no main()s).
@@ -93,13 +95,17 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@tests/demo/run-demo
 
-test: deps
-	@$(MAKE) --no-print-directory all unit-tests
-	@tests/run
+# The suite runs twice: as built, then built with AddressSanitizer and
+# UndefinedBehaviorSanitizer into build/asan (tests/run's second pass).
+SANITIZE_CFLAGS := -O2 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+                   -fno-sanitize-recover=undefined
+sanitized:
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/asan BINDIR=$(BUILD)/asan/bin \
+		CFLAGS="$(SANITIZE_CFLAGS)" all unit-tests
 
-stress: deps
-	@$(MAKE) --no-print-directory all unit-tests
-	@tests/stress
+test: deps
+	@$(MAKE) --no-print-directory all unit-tests sanitized
+	@tests/run
 
 bench: deps
 	@$(MAKE) --no-print-directory all

@@ -5,13 +5,17 @@
 # find_pythons, and name it: "gdb reads the core [3.12.1]".
 
 TOP=${TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
-BIN=${BIN:-$TOP/bin}
+BIN=${BIN:-$TOP/bin}              # the programs under test
+TOOLS=${TOOLS:-$TOP/build/tools}  # test-only programs (make unit-tests)
 RESULTS=${RESULTS:-/dev/null}
 TARGETS=$TOP/tests/targets
 
-pass() { echo "PASS: $*"; echo "pass $*" >>"$RESULTS"; }
-fail() { echo "FAIL: $*"; echo "fail $*" >>"$RESULTS"; }
-skip() { echo "SKIP: $*"; echo "skip $*" >>"$RESULTS"; }
+# CASE_TAG is appended to every case name (tests/run sets " (sanitizers)"
+# for the second pass over the suite).
+CASE_TAG=${CASE_TAG:-}
+pass() { echo "PASS: $*$CASE_TAG"; echo "pass $*$CASE_TAG" >>"$RESULTS"; }
+fail() { echo "FAIL: $*$CASE_TAG"; echo "fail $*$CASE_TAG" >>"$RESULTS"; }
+skip() { echo "SKIP: $*$CASE_TAG"; echo "skip $*$CASE_TAG" >>"$RESULTS"; }
 
 # check NAME CMD...: pass when CMD succeeds, else fail with its output.
 check() {
@@ -44,8 +48,29 @@ pyenv_root() {
 }
 
 # Every CPython 3.8-3.13 this machine has: pyenv builds (with DWARF) and
-# Debian's stripped /usr/bin/python3.11.  Prints "LABEL PATH" lines.
+# Debian's stripped /usr/bin/python3.11.  Prints "LABEL PATH" lines.  With
+# PYCORE_TEST_PYTHONS (words such as "3.13 debian"), only the interpreters
+# whose label starts with one of them.
 find_pythons() {
+	if [ -n "${PYCORE_TEST_PYTHONS:-}" ]; then
+		all_pythons | only_labels $PYCORE_TEST_PYTHONS
+	else
+		all_pythons
+	fi
+}
+
+# only_labels WORD...: the "LABEL EXE" lines whose label starts with a WORD.
+only_labels() {
+	local label exe w
+	while read -r label exe; do
+		for w in "$@"; do
+			case $label in "$w"*) echo "$label $exe"; break ;; esac
+		done
+	done
+}
+
+# Every interpreter, unfiltered.
+all_pythons() {
 	local root v exe
 	root=$(pyenv_root)
 	for v in "$root"/versions/*; do

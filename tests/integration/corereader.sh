@@ -6,10 +6,10 @@
 # in one line.
 . "$(dirname "$0")/../lib.sh"
 
-COREREAD=$TOP/build/tools/coreread
+COREREAD=$TOOLS/coreread
 WORK=$(mktemp -d)
 trap 'stop_target; rm -rf "$WORK"' EXIT
-[ -x "$COREREAD" ] || { fail "build/tools/coreread is built (make unit-tests)"; exit 0; }
+[ -x "$COREREAD" ] || { fail "$TOOLS/coreread is built (make unit-tests)"; exit 0; }
 
 json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
 

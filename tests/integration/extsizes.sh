@@ -10,7 +10,7 @@
 # (defaultdict; StringIO, BufferedRWPair, functools.partial).
 . "$(dirname "$0")/../lib.sh"
 
-HEAPDUMP=$TOP/build/tools/heapdump
+HEAPDUMP=$TOOLS/heapdump
 WORK=$(mktemp -d)
 trap 'stop_target; rm -rf "$WORK"' EXIT
 [ -x "$HEAPDUMP" ] || { fail "heapdump is built (make unit-tests)"; exit 0; }

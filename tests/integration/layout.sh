@@ -7,8 +7,8 @@
 # and win when they differ; versions outside 3.8-3.13 are refused by name.
 . "$(dirname "$0")/../lib.sh"
 
-COREREAD=$TOP/build/tools/coreread
-DUMP=$TOP/build/tools/layoutdump
+COREREAD=$TOOLS/coreread
+DUMP=$TOOLS/layoutdump
 WORK=$(mktemp -d)
 OTHER_PID=
 trap 'stop_target; [ -n "$OTHER_PID" ] && kill -KILL "$OTHER_PID" 2>/dev/null; rm -rf "$WORK"' EXIT

@@ -106,7 +106,7 @@ for at in (size // 3, size // 2, 2 * size // 3):
 	if start_target "$py" bigalloc.py "$dir"; then
 		"$BIN/pycore-capture" -q -o "$dir/core" "$TARGET_PID"
 		finish "$dir"
-		"$TOP/build/tools/heapdump" "$dir/core" >"$dir/objects" 2>&1
+		"$TOOLS/heapdump" "$dir/core" >"$dir/objects" 2>&1
 		check "objects in a thread's malloc arena and in mmapped chunks are found [$label]" \
 			"$PY3" "$TOP/tests/tools/ids_found.py" "$dir/ready.json" "$dir/objects"
 		rm -f "$dir/core"
@@ -155,7 +155,7 @@ for at in (size // 3, size // 2, 2 * size // 3):
 		if start_target "$py" subinterp.py "$dir" 3000; then
 			"$BIN/pycore-capture" -q -o "$dir/core" "$TARGET_PID"
 			finish "$dir"
-			"$TOP/build/tools/heapdump" "$dir/core" >"$dir/objects" 2>&1
+			"$TOOLS/heapdump" "$dir/core" >"$dir/objects" 2>&1
 			check "a sub-interpreter's own objects are found, sized as it measured them [$label]" \
 				"$PY3" "$TOP/tests/tools/ids_found.py" "$dir/ready.json" "$dir/objects"
 			rm -f "$dir/core"
