@@ -152,23 +152,29 @@ static int tally_freed(struct pc_types *ta, const struct objindex *xa, const uin
 
 /* ---- retained sizes in each core ---------------------------------------- */
 
-/* Every object's retained bytes in its own core's graph, and each one's
- * immediate dominator when idom is not NULL.  The graph is built here and
- * kept in *g, or freed at once when g is NULL. */
+/* Every object's retained bytes in its own core's graph.  The graph is
+ * built here; when g and tree are not NULL it and its dominator tree are
+ * kept for more questions, else freed at once. */
 static int retained_in(struct pc_py *py, struct pc_types *types, struct objindex *x,
-		       struct pc_graph *g, uint64_t **retained, uint32_t **idom)
+		       struct pc_graph *g, struct leak_tree **tree, uint64_t **retained)
 {
 	struct pc_graph local;
 	struct pc_graph *graph = g ? g : &local;
+	struct leak_tree *t;
 
 	if (graph_build(py, types, x, graph) < 0)
 		return -1;
-	if (leaks_retained_sizes(graph, retained, idom) < 0) {
+	if (!(t = leaks_tree(graph)) || leaks_retained_sizes(t, retained) < 0) {
+		leaks_tree_free(t);
 		graph_free(graph);
 		return -1;
 	}
-	if (!g)
+	if (tree) {
+		*tree = t;
+	} else {
+		leaks_tree_free(t);
 		graph_free(graph);
+	}
 	return 0;
 }
 
@@ -323,13 +329,13 @@ static int analyse_later(struct pair_view *p, struct pc_types *tb, struct objind
 	struct pc_paths *paths = NULL;
 	uint8_t *marked = NULL;
 	uint64_t *retained = NULL, reachable_new;
-	uint32_t *idom = NULL;
+	struct leak_tree *tree = NULL;
 	int rc = -1;
 
-	if (retained_in(p->pb, tb, xb, &g, &retained, &idom) < 0)
+	if (retained_in(p->pb, tb, xb, &g, &tree, &retained) < 0)
 		return -1;
 	p->retained[1] = retained;
-	p->idom = idom;
+	p->idom = leaks_tree_idom(tree);
 	if (select_rows(p, top, out) < 0 || !(paths = paths_new(p->pb, tb, &g)))
 		goto out;
 	for (size_t i = 0; i < out->nrows; i++) {
@@ -344,7 +350,7 @@ static int analyse_later(struct pair_view *p, struct pc_types *tb, struct objind
 		}
 		for (size_t i = 0; i < xb->n; i++)
 			marked[i] = p->match[i] == NO_MATCH;
-		if (leaks_marked_retainers(p->pb, tb, &g, paths, marked, HOLDER_SHARE, holders_top,
+		if (leaks_marked_retainers(tree, p->pb, tb, paths, marked, HOLDER_SHARE, holders_top,
 					   &out->holders, &out->nholders, &reachable_new) < 0)
 			goto out;
 	}
@@ -352,7 +358,7 @@ static int analyse_later(struct pair_view *p, struct pc_types *tb, struct objind
 out:
 	free(marked);
 	free(retained);
-	free(idom);
+	leaks_tree_free(tree);
 	paths_free(paths);
 	graph_free(&g);
 	return rc;
@@ -375,7 +381,7 @@ int growth_compare(struct pc_py *pa, struct pc_types *ta, struct objindex *xa,
 	free(kept);
 	kept = NULL;
 	/* One graph at a time: the earlier core's only for its retained sizes. */
-	if (retained_in(pa, ta, xa, NULL, &retained_before, NULL) < 0)
+	if (retained_in(pa, ta, xa, NULL, NULL, &retained_before) < 0)
 		goto out;
 	p.match = match;
 	p.retained[0] = retained_before;

@@ -206,6 +206,8 @@ static void undominate(struct analysis *a)
  * after their dominators, so sum from the end. */
 static void sum_retained(struct analysis *a, const uint8_t *marked)
 {
+	memset(a->retained, 0, (size_t)a->nreached * sizeof *a->retained);
+	memset(a->objects, 0, (size_t)a->nreached * sizeof *a->objects);
 	for (uint32_t k = a->nreached; k-- > 1;) {
 		const struct objrec *o = object_at(a, k);
 		if (!marked || marked[a->order[k]]) {
@@ -554,86 +556,99 @@ void leaks_free(struct leak_report *r)
 	memset(r, 0, sizeof *r);
 }
 
-/* ---- who holds the marked objects (pycore-diff's new objects) ----------- */
+/* ---- one tree, several questions (pycore-diff) -------------------------- */
 
-int leaks_marked_retainers(struct pc_py *py, struct pc_types *types, const struct pc_graph *g,
+struct leak_tree {
+	struct analysis a;
+};
+
+struct leak_tree *leaks_tree(const struct pc_graph *g)
+{
+	struct leak_tree *t = calloc(1, sizeof *t);
+
+	if (!t) {
+		pc_fail(PC_EINTERNAL, 0, "out of memory computing dominators");
+		return NULL;
+	}
+	t->a.g = g;
+	if (dominate(&t->a) < 0) {
+		leaks_tree_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+void leaks_tree_free(struct leak_tree *t)
+{
+	if (!t)
+		return;
+	undominate(&t->a);
+	free(t);
+}
+
+const uint32_t *leaks_tree_idom(const struct leak_tree *t)
+{
+	return t->a.idom;
+}
+
+int leaks_retained_sizes(struct leak_tree *t, uint64_t **retained)
+{
+	struct analysis *a = &t->a;
+	uint64_t *by_node = calloc((size_t)a->g->n + 1, sizeof *by_node);
+
+	*retained = by_node;
+	if (!by_node)
+		return pc_fail(PC_EINTERNAL, 0, "out of memory computing retained sizes");
+	sum_retained(a, NULL);
+	for (uint32_t k = 0; k < a->nreached; k++)
+		by_node[a->order[k]] = a->retained[k];
+	return 0;
+}
+
+int leaks_marked_retainers(struct leak_tree *t, struct pc_py *py, struct pc_types *types,
 			   struct pc_paths *paths, const uint8_t *marked, double fraction,
 			   size_t top, struct retainer **out, size_t *nout, uint64_t *marked_bytes)
 {
-	struct analysis a = { py, types, g, paths, NULL, NULL, 0, NULL, NULL, NULL };
+	struct analysis *a = &t->a;
 	uint8_t *big_child = NULL;
 	uint64_t threshold;
 	size_t n = 0;
-	int rc = -1;
 
 	*out = NULL;
 	*nout = 0;
-	*marked_bytes = 0;
-	if (dominate(&a) < 0)
-		goto done;
-	sum_retained(&a, marked);
-	*marked_bytes = a.retained[0];
+	a->py = py;
+	a->types = types;
+	a->paths = paths;
+	sum_retained(a, marked);
+	*marked_bytes = a->retained[0];
 	threshold = (uint64_t)(fraction * (double)*marked_bytes);
 	if (threshold == 0)
 		threshold = 1;
-	if (!(big_child = dominates_big(&a, threshold)) || !(*out = calloc(top ? top : 1, sizeof **out))) {
-		pc_fail(PC_EINTERNAL, 0, "out of memory");
-		goto done;
+	if (!(big_child = dominates_big(a, threshold)) || !(*out = calloc(top ? top : 1, sizeof **out))) {
+		free(big_child);
+		return pc_fail(PC_EINTERNAL, 0, "out of memory");
 	}
 	/* The deepest holders over the threshold, largest first. */
-	for (uint32_t k = 1; k < a.nreached; k++) {
-		const struct objrec *o = object_at(&a, k);
+	for (uint32_t k = 1; k < a->nreached; k++) {
+		const struct objrec *o = object_at(a, k);
 		size_t at;
-		if (a.retained[k] < threshold || big_child[k] ||
-		    (n == top && (*out)[top - 1].retained_bytes >= a.retained[k]))
+		if (a->retained[k] < threshold || big_child[k] ||
+		    (n == top && (*out)[top - 1].retained_bytes >= a->retained[k]))
 			continue;
 		at = n < top ? n++ : top - 1;
-		while (at > 0 && (*out)[at - 1].retained_bytes < a.retained[k]) {
+		while (at > 0 && (*out)[at - 1].retained_bytes < a->retained[k]) {
 			(*out)[at] = (*out)[at - 1];
 			at--;
 		}
-		(*out)[at] = (struct retainer){ a.order[k], o->addr,
-			types_name(types, types_at(types, o->type)), a.retained[k], a.objects[k],
+		(*out)[at] = (struct retainer){ a->order[k], o->addr,
+			types_name(types, types_at(types, o->type)), a->retained[k], a->objects[k],
 			NULL, NULL };
 	}
+	free(big_child);
 	for (size_t i = 0; i < n; i++) {
 		(*out)[i].path = paths_name(paths, (*out)[i].node, NULL, NULL);
 		pc_clear_error();
 	}
 	*nout = n;
-	rc = 0;
-done:
-	free(big_child);
-	undominate(&a);
-	if (rc < 0) {
-		free(*out);
-		*out = NULL;
-	}
-	return rc;
-}
-
-/* ---- every node's retained size (pycore-diff compares them) ------------- */
-
-int leaks_retained_sizes(const struct pc_graph *g, uint64_t **retained, uint32_t **idom)
-{
-	struct analysis a = { NULL, NULL, g, NULL, NULL, NULL, 0, NULL, NULL, NULL };
-	uint64_t *by_node = NULL;
-
-	*retained = NULL;
-	if (idom)
-		*idom = NULL;
-	if (dominate(&a) < 0 || !(by_node = calloc((size_t)g->n + 1, sizeof *by_node))) {
-		undominate(&a);
-		return pc_fail(PC_EINTERNAL, 0, "out of memory computing retained sizes");
-	}
-	sum_retained(&a, NULL);
-	for (uint32_t k = 0; k < a.nreached; k++)
-		by_node[a.order[k]] = a.retained[k];
-	*retained = by_node;
-	if (idom) {
-		*idom = a.idom;
-		a.idom = NULL;
-	}
-	undominate(&a);
 	return 0;
 }

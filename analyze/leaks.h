@@ -71,22 +71,32 @@ int leaks_analyse(struct pc_py *py, struct pc_types *types, const struct pc_grap
 		  struct pc_paths *paths, const struct leak_options *opt, struct leak_report *out);
 void leaks_free(struct leak_report *r);
 
+/* The dominator tree of a graph, computed once for the questions below
+ * (pycore-diff asks both of the later core). */
+struct leak_tree;
+
+/* NULL with the error recorded.  g must outlive the tree. */
+struct leak_tree *leaks_tree(const struct pc_graph *g);
+void leaks_tree_free(struct leak_tree *t);
+
+/* Each node's immediate dominator (DOM_NONE when unreached; the virtual
+ * root g->n for the roots); g->n + 1 entries, owned by the tree. */
+const uint32_t *leaks_tree_idom(const struct leak_tree *t);
+
+/* What each node of the graph retains (itself and what it dominates, in
+ * bytes; g->n + 1 entries, the last the virtual root; 0 for a node no
+ * root reaches).  pycore-diff compares the same object's retained size in
+ * two cores.  Returns 0 (free *retained with free()), or -1. */
+int leaks_retained_sizes(struct leak_tree *t, uint64_t **retained);
+
 /* Who holds the marked objects (marked[v] != 0; pycore-diff marks those a
  * later core has and an earlier lacks): the deepest objects whose
  * dominator subtree holds at least `fraction` of the marked bytes, at most
  * top, largest first, with paths; their retained_bytes/objects count the
  * marked objects only.  *marked_bytes: all of them that are reachable.
  * Returns 0 (free *out with free() and its paths), or -1. */
-int leaks_marked_retainers(struct pc_py *py, struct pc_types *types, const struct pc_graph *g,
+int leaks_marked_retainers(struct leak_tree *t, struct pc_py *py, struct pc_types *types,
 			   struct pc_paths *paths, const uint8_t *marked, double fraction,
 			   size_t top, struct retainer **out, size_t *nout, uint64_t *marked_bytes);
-
-/* What each node of g retains (itself and what it dominates, in bytes;
- * g->n + 1 entries, the last the virtual root; 0 for a node no root
- * reaches) and, when idom is not NULL, its immediate dominator (DOM_NONE
- * when unreached; the virtual root g->n for the roots).  pycore-diff
- * compares the same object's retained size in two cores.  Returns 0 (free
- * both with free()), or -1. */
-int leaks_retained_sizes(const struct pc_graph *g, uint64_t **retained, uint32_t **idom);
 
 #endif
