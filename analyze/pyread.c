@@ -86,12 +86,16 @@ static bool has_type_flag(struct pc_py *py, uint64_t obj, enum layout_const_id f
 	       py_field(py, type, LF_TYPE_FLAGS, &flags) == 0 && (flags & mask) != 0;
 }
 
-/* Append code point cp to buf as UTF-8, if it fits; returns the new length. */
+/* Append code point cp to buf as UTF-8, if it fits; returns the new length.
+ * What UTF-8 cannot carry — a lone surrogate (a str may hold one) or, in
+ * damaged memory, a value past U+10FFFF — becomes U+FFFD. */
 static size_t put_utf8(char *buf, size_t at, size_t cap, uint32_t cp)
 {
 	char tmp[4];
 	size_t n;
 
+	if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		cp = 0xfffd;
 	if (cp < 0x80) {
 		tmp[0] = (char)cp;
 		n = 1;

@@ -3,12 +3,43 @@
  * people. */
 #include "report.h"
 
+#include <stdint.h>
 #include <stdio.h>
 
 #define put_str json_put_str
 
-/* A JSON string: quotes, backslashes and control characters escaped; the
- * text is UTF-8 already (str objects are decoded that way). */
+/* How many bytes the UTF-8 sequence at p takes, or 0 when it is not one
+ * (a stray byte, overlong, a surrogate, past U+10FFFF, cut short). */
+static size_t utf8_sequence(const unsigned char *p)
+{
+	uint32_t cp;
+	size_t n;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2, cp = p[0] & 0x1f;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		n = 3, cp = p[0] & 0x0f;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4, cp = p[0] & 0x07;
+	else
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)      /* also stops at the NUL */
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/* A JSON string: quotes, backslashes and control characters escaped.
+ * Names and values come from the core — a type's tp_name is whatever
+ * bytes its memory holds — so what is not UTF-8 becomes U+FFFD: the
+ * document stays valid JSON whatever the core. */
 void json_put_str(FILE *out, const char *s)
 {
 	if (!s) {
@@ -16,13 +47,20 @@ void json_put_str(FILE *out, const char *s)
 		return;
 	}
 	putc('"', out);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+	for (const unsigned char *p = (const unsigned char *)s; *p;) {
+		size_t n = utf8_sequence(p);
+		if (n == 0) {
+			fputs("\\ufffd", out);
+			p++;
+			continue;
+		}
 		if (*p == '"' || *p == '\\')
 			fprintf(out, "\\%c", *p);
 		else if (*p < 0x20)
 			fprintf(out, "\\u%04x", *p);
 		else
-			putc(*p, out);
+			fwrite(p, 1, n, out);
+		p += n;
 	}
 	putc('"', out);
 }
