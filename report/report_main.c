@@ -8,6 +8,7 @@
 #include "../analyze/census.h"
 #include "../analyze/image.h"
 #include "../analyze/pystack.h"
+#include "../common/bytesize.h"
 #include "../common/error.h"
 #include "../common/progress.h"
 #include "cliopts.h"
@@ -129,6 +130,44 @@ static int parse_args(int argc, char **argv, struct options *o)
 	return 0;
 }
 
+/* The bytes of memory the core's segments describe (their file parts). */
+static uint64_t described_bytes(const struct pc_core *core)
+{
+	uint64_t sum = 0;
+
+	for (size_t i = 0; i < core_segment_count(core); i++)
+		sum += core_segment(core, i)->filesz;
+	return sum;
+}
+
+/* What the report could not see, most important first: a truncated file
+ * (a kernel core cut by ulimit -c, a half-finished copy: the report covers
+ * what is there), heap regions that could not be read, a collection in
+ * progress. */
+static void describe_damage(struct report *r, const struct pc_core *core)
+{
+	uint64_t missing = core_missing_bytes(core);
+	size_t at = 0;
+	char a[32], b[32];
+
+	if (missing)
+		at = (size_t)snprintf(r->warning, sizeof r->warning, "the core file is truncated: "
+				      "%s of the %s of memory it describes are missing, and the report "
+				      "covers the rest%s",
+				      bytesize_format(missing, BYTESIZE_DECIMAL, a, sizeof a),
+				      bytesize_format(described_bytes(core), BYTESIZE_DECIMAL, b, sizeof b),
+				      r->census.heap.unreadable ? "; " : "");
+	if (at >= sizeof r->warning)
+		return;
+	if (r->census.heap.unreadable)
+		snprintf(r->warning + at, sizeof r->warning - at, "%llu regions of the heap could not "
+			 "be read, so the counts are a lower bound; the first: %s",
+			 (unsigned long long)r->census.heap.unreadable, r->census.heap.damage);
+	else if (!missing && r->census.heap.gc_collecting)
+		snprintf(r->warning, sizeof r->warning, "the core was taken during a garbage "
+			 "collection: objects it was examining may be missing");
+}
+
 static void describe_python(struct report *r, const struct pc_py *py)
 {
 	uint32_t v = py->rt.hexversion;
@@ -161,15 +200,15 @@ static int analyse(const struct options *o, struct pc_image *img, struct pc_py *
 	r->core_path = o->core;
 	if (image_open(img, o->core, &o->search) < 0)
 		return -1;
-	if (core_missing_bytes(img->core))
-		return pc_fail(PC_EFORMAT, 0, "%s is truncated: %llu bytes of memory the core "
-			       "describes are missing from the file", o->core,
-			       (unsigned long long)core_missing_bytes(img->core));
 	if (core_was_decompressed(img->core))
 		fprintf(stderr, "pycore-report: note: %s is an LZ4 stream without pycore's "
 			"index: it was decompressed into a temporary file first\n", o->core);
-	if (py_open(py, img) < 0)
+	if (py_open(py, img) < 0) {
+		if (core_missing_bytes(img->core))
+			return pc_wrap("%s is truncated, and the part left lacks the Python "
+				       "runtime's state", o->core);
 		return pc_wrap("%s", o->core);
+	}
 	describe_python(r, py);
 	progress_init(&prog, "pycore-report: walking the heap", true);
 	prog.delay = PROGRESS_DELAY;
@@ -195,13 +234,7 @@ static int analyse(const struct options *o, struct pc_image *img, struct pc_py *
 	}
 	if (pystack_threads(py, &r->threads, &r->nthreads) < 0)
 		return pc_wrap("%s: reading thread stacks", o->core);
-	if (r->census.heap.unreadable)
-		snprintf(r->warning, sizeof r->warning, "%llu regions of the heap could not be read, "
-			 "so the counts are a lower bound; the first: %s",
-			 (unsigned long long)r->census.heap.unreadable, r->census.heap.damage);
-	else if (r->census.heap.gc_collecting)
-		snprintf(r->warning, sizeof r->warning, "the core was taken during a garbage "
-			 "collection: objects it was examining may be missing");
+	describe_damage(r, img->core);
 	return 0;
 }
 

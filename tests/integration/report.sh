@@ -90,6 +90,34 @@ refused() {
 	fi
 }
 
+# truncation_told RC JSON ERR: exit 0 with a JSON report whose first
+# warning says "truncated", or exit 1-127 with one line saying "is truncated".
+truncation_told() {
+	if [ "$1" -eq 0 ]; then
+		"$PY3" -c 'import json, sys; w = json.load(open(sys.argv[1]))["warnings"]
+assert w and "truncated" in w[0], w' "$2"
+	else
+		[ "$1" -lt 128 ] && [ "$(grep -c . "$3")" -eq 1 ] && grep -q "is truncated" "$3" ||
+			{ echo "exit $1: $(cat "$3")"; return 1; }
+	fi
+}
+
+# The file offset halfway through the last PT_LOAD that has file data.
+last_segment_middle() {
+	"$PY3" - "$1" <<'EOF'
+import struct, sys
+with open(sys.argv[1], "rb") as f:
+    eh = f.read(64)
+    phoff, = struct.unpack_from("<Q", eh, 32)
+    phentsize, phnum = struct.unpack_from("<HH", eh, 54)
+    f.seek(phoff)
+    table = f.read(phentsize * phnum)
+loads = [struct.unpack_from("<IIQQQQQQ", table, i * phentsize) for i in range(phnum)]
+off, size = max((p[2], p[5]) for p in loads if p[0] == 1 and p[5] > 0)
+print(off + size // 2)
+EOF
+}
+
 while read -r label py; do
 	dir=$WORK/$label
 	mkdir -p "$dir"
@@ -134,10 +162,22 @@ while read -r label py; do
 		[ -s "$dir/core.$origin" ] && check_bare "$label" "$origin" "$dir"
 	done
 
-	# A core cut short, as by ulimit -c or a half-finished copy.
+	# A core cut short, as by ulimit -c or a half-finished copy.  Cut in
+	# half: a report that warns it is truncated, or — when the runtime's
+	# state went with the second half (a libpython's data) — one line that
+	# says so.  Cut in its last segment with data (the main thread's C
+	# stack): the heap is all there, so a report, exact, with the warning.
 	if [ -s "$dir/core.pycore" ]; then
 		head -c $(( $(stat -c %s "$dir/core.pycore") / 2 )) "$dir/core.pycore" >"$dir/core.cut"
-		refused "a truncated core is refused in one line, not a crash [$label]" "$dir/core.cut"
+		"$REPORT" --format json "$dir/core.cut" >"$dir/report.cut.json" 2>"$dir/report.cut.err"
+		check "a core cut in half: a report warning it is truncated, or one line saying so [$label]" \
+			truncation_told $? "$dir/report.cut.json" "$dir/report.cut.err"
+		head -c "$(last_segment_middle "$dir/core.pycore")" "$dir/core.pycore" >"$dir/core.tail"
+		"$REPORT" --format json "$dir/core.tail" >"$dir/report.tail.json" 2>"$dir/report.tail.err"
+		check "a core missing its tail is reported, warning that it is truncated [$label]" \
+			"$PY3" -c 'import json, sys; w = json.load(open(sys.argv[1]))["warnings"]
+assert w and "truncated" in w[0], w' "$dir/report.tail.json"
+		judge planted "$label" tail "$dir" "a core missing its tail: the planted objects still exact"
 	fi
 	rm -rf "$dir"
 done < <(find_pythons)
