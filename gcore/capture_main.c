@@ -299,9 +299,9 @@ out:
 	if (snap.child)
 		restore_priority(res->niceness);
 	snapshot_end(&snap);
-	if (snap.zombie_left)
+	if (snap.zombie)
 		fprintf(stderr, "pycore-capture: warning: the snapshot process %d could not be "
-			"reaped: a zombie may remain under pid %d\n", (int)snap.child, (int)t->pid);
+			"reaped: a zombie may remain under pid %d\n", (int)snap.zombie, (int)t->pid);
 	sink_destroy(sink);
 	coreplan_free(&plan);
 	notes_free(&notes);

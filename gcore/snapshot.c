@@ -14,6 +14,7 @@
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #ifndef PTRACE_EVENT_STOP
 #define PTRACE_EVENT_STOP 128
@@ -209,6 +210,22 @@ static int hold_any_thread(pid_t pid, struct pc_thread *th)
 	return rc;
 }
 
+/* Hold a thread of the target, waiting up to 2 s for another tracer (a
+ * second capture started meanwhile holds it for milliseconds) to leave. */
+static bool hold_target(pid_t pid, struct pc_thread *th)
+{
+	struct timespec nap = { 0, 10 * 1000 * 1000 };
+
+	for (int i = 0; i < 200; i++) {
+		if (hold_any_thread(pid, th) == 0)
+			return true;
+		if (kill(pid, 0) < 0)
+			return false;
+		nanosleep(&nap, NULL);
+	}
+	return false;
+}
+
 void snapshot_end(struct pc_snapshot *s)
 {
 	struct pc_thread th;
@@ -222,8 +239,10 @@ void snapshot_end(struct pc_snapshot *s)
 	 * interpreter's lock and stall every other thread.  The price is a
 	 * zombie under the target if we died between the two steps. */
 	kill_child(s);
-	held = hold_any_thread(s->target, &th) == 0;
-	s->zombie_left = !held || !reap_in_target(&th, s->insn, s->child);
+	held = hold_target(s->target, &th);
+	if (held ? !reap_in_target(&th, s->insn, s->child)
+		 : kill(s->target, 0) == 0)   /* a dead target's zombies go to init */
+		s->zombie = s->child;
 	if (held)
 		release_thread(&th);
 	s->child = 0;

@@ -43,7 +43,8 @@ struct pc_snapshot {
 	pid_t target;
 	pid_t child;        /* the stopped copy, 0 when none exists */
 	uint64_t insn;      /* the syscall instruction used for injections */
-	bool zombie_left;   /* out of snapshot_end: the target may hold a zombie */
+	pid_t zombie;       /* out of snapshot_end: the copy, if it may be left
+			     * a zombie under the target; else 0 */
 };
 
 /* With every thread of the target held (tr) and its mappings' layout
@@ -55,9 +56,9 @@ int snapshot_fork(struct pc_snapshot *s, struct pc_tracer *tr, struct pc_memread
 		  const struct pc_maplist *layout, char *why, size_t whylen);
 
 /* Kill the copy and have the target reap it.  Does nothing without a copy.
- * Never fails: when the target cannot be stopped to reap (it exited, or
- * another tracer holds it), the copy is still killed, and s->zombie_left
- * says a zombie may remain under the target. */
+ * Never fails: when the target cannot be stopped to reap (another tracer
+ * holds it for more than 2 s), the copy is still killed, and s->zombie
+ * names the zombie that may remain under the target. */
 void snapshot_end(struct pc_snapshot *s);
 
 #endif
