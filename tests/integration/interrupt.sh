@@ -9,7 +9,7 @@
 . "$(dirname "$0")/../lib.sh"
 
 KILLS=${INTERRUPT_KILLS:-3}
-SNAPSHOT_KILLS=${INTERRUPT_SNAPSHOT_KILLS:-10}
+SNAPSHOT_KILLS=${INTERRUPT_SNAPSHOT_KILLS:-$([ -n "${PYCORE_SANITIZED:-}" ] && echo 4 || echo 10)}
 WORK=$(mktemp -d)
 trap 'stop_target; rm -rf "$WORK"' EXIT
 

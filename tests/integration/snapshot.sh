@@ -10,12 +10,17 @@
 #    200) receives every signal, never crashes, is never left stopped or
 #    traced, has no child (neither the copy nor its zombie) after any
 #    capture, and every core reports its planted objects exactly;
+#  - where a fork is refused (a seccomp filter; RLIMIT_NPROC makes the
+#    clone fail with EAGAIN) the capture says why in one line and goes on
+#    stop-the-world, and the program's registers are intact;
 #  - --max-cow-mb abandons a snapshot of a program that rewrites its memory
 #    during the dump (exit 12, no file, no copy left, the program running),
 #    and does not stand in the way when the limit is above what it writes.
 . "$(dirname "$0")/../lib.sh"
 
-CAPTURES=${SNAPSHOT_CAPTURES:-20}
+# Fewer under the sanitizers' second pass of tests/run: it is there to find
+# memory errors, which one capture shows as well as twenty.
+CAPTURES=${SNAPSHOT_CAPTURES:-$([ -n "${PYCORE_SANITIZED:-}" ] && echo 5 || echo 20)}
 WORK=$(mktemp -d)
 SENDER=
 trap '[ -n "$SENDER" ] && kill "$SENDER" 2>/dev/null; stop_target; rm -rf "$WORK"' EXIT
@@ -134,7 +139,53 @@ cow_limit() {
 	rm -rf "$dir"
 }
 
-cow_limit "$(find_pythons | head -1 | cut -d' ' -f2)"
+# fallback NAME DIR LAUNCHER... : start idle.py through LAUNCHER (which
+# ends with the interpreter and may add options), capture it by default:
+# exit 0, one line saying why there is no snapshot, a mode-0 core whose
+# registers a --no-fork capture then finds unchanged.
+fallback() {
+	local name=$1 dir=$2 pid
+	shift 2
+	mkdir -p "$dir"
+	chmod o+x "$WORK"   # the nproc target runs as nobody
+	chmod 777 "$dir"
+	rm -f "$dir/ready.json"
+	"$@" >"$dir/target.out" 2>&1 &
+	TARGET_PID=$!
+	for _ in $(seq 100); do [ -s "$dir/ready.json" ] && break; sleep 0.1; done
+	pid=$(json "$dir/ready.json" "d['pid']" 2>/dev/null)
+	if [ -z "$pid" ]; then
+		fail "$name: the target starts"
+		cat "$dir/target.out"
+		stop_target
+		return
+	fi
+	"$BIN/pycore-capture" -o "$dir/core" "$pid" 2>"$dir/err"
+	same "$name: the capture succeeds" "$?" 0
+	check "$name: one line says why, and the capture is stop-the-world" \
+		eval "grep -q '^pycore-capture: no snapshot of pid $pid (.*): capturing it stop-the-world\$' '$dir/err' &&
+		      grep -q '(stop-the-world)\$' '$dir/err' && [ \$(grep -c . '$dir/err') = 2 ]"
+	"$BIN/pycore-capture" -q --no-fork -o "$dir/core.nofork" "$pid"
+	check "$name: the target's registers are intact after the refused fork" \
+		python3 "$TOP/tests/tools/corecompare.py" --registers "$dir/core" "$dir/core.nofork"
+	check "$name: the target runs on, untraced, with no child" \
+		eval "running_untraced $pid && no_children $pid"
+	kill -KILL "$pid" 2>/dev/null
+	stop_target
+	rm -rf "$dir"
+}
+
+first_python=$(find_pythons | head -1 | cut -d' ' -f2)
+fallback "a target under seccomp" "$WORK/seccomp" "$first_python" "$TARGETS/idle.py" "$WORK/seccomp" --mb 8 --seccomp
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1 && command -v setpriv >/dev/null &&
+   command -v prlimit >/dev/null && [ -x /usr/bin/python3 ]; then
+	fallback "a target whose clone fails (RLIMIT_NPROC)" "$WORK/nproc" \
+		prlimit --nproc=1:1 setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		/usr/bin/python3 "$TARGETS/idle.py" "$WORK/nproc" --mb 8
+else
+	skip "a target whose clone fails (RLIMIT_NPROC): needs root, user nobody, setpriv, prlimit, /usr/bin/python3"
+fi
+cow_limit "$first_python"
 
 while read -r label py; do
 	dir=$WORK/$label

@@ -1,16 +1,21 @@
 """A Python target that does nothing at all while it is captured, for the
 test that a snapshot core holds what a stop-the-world core holds.
 
-usage: idle.py OUTDIR [--mb N]          (CPython 3.8-3.13, stdlib only)
+usage: idle.py OUTDIR [--mb N] [--seccomp]   (CPython 3.8-3.13, stdlib only)
 
 Builds about N MB (default 64) of small objects and a 3 MiB buffer of
 known content, then maps two 1 MiB anonymous regions the kernel treats
 specially in a fork: one marked MADV_DONTFORK (filled with 0xab: absent
 from a fork) and one marked MADV_WIPEONFORK (filled with 0xcd: zeros in a
 fork).  Writes OUTDIR/ready.json (pid, the buffer's address, length and
-SHA-256, the two regions' addresses and lengths), then blocks in one
-select() with no thread, no timer and no allocation: nothing in its memory
-changes until it is killed.
+SHA-256, the two regions' addresses and lengths, where glibc keeps the
+thread's rseq area), then blocks in one select() with no thread, no timer
+and no allocation: nothing in its memory changes until it is killed, but
+what the kernel writes in the rseq area.
+
+With --seccomp it first installs a seccomp filter that allows every system
+call: it changes nothing in what the program may do, but the process now
+runs under seccomp (Seccomp: 2 in /proc/PID/status).
 """
 import ctypes
 import hashlib
@@ -26,10 +31,36 @@ MADV_DONTFORK, MADV_WIPEONFORK = 10, 18     # <asm-generic/mman-common.h>
 
 
 def parse(argv):
-    outdir, mb = argv[1], 64
-    if len(argv) > 3 and argv[2] == "--mb":
-        mb = int(argv[3])
-    return outdir, mb
+    outdir, mb, seccomp, i = argv[1], 64, False, 2
+    while i < len(argv):
+        if argv[i] == "--mb":
+            mb, i = int(argv[i + 1]), i + 2
+        elif argv[i] == "--seccomp":
+            seccomp, i = True, i + 1
+        else:
+            sys.exit("usage: idle.py OUTDIR [--mb N] [--seccomp]")
+    return outdir, mb, seccomp
+
+
+def allow_all_seccomp():
+    """One BPF instruction, 'return SECCOMP_RET_ALLOW', as a seccomp filter
+    (<linux/filter.h>, <linux/seccomp.h>)."""
+    class SockFilter(ctypes.Structure):
+        _fields_ = [("code", ctypes.c_uint16), ("jt", ctypes.c_uint8),
+                    ("jf", ctypes.c_uint8), ("k", ctypes.c_uint32)]
+
+    class SockFprog(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(SockFilter))]
+
+    ret_allow = SockFilter(0x06, 0, 0, 0x7FFF0000)     # BPF_RET | BPF_K, RET_ALLOW
+    prog = SockFprog(1, ctypes.pointer(ret_allow))
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl.argtypes = (ctypes.c_int, ctypes.c_ulong, ctypes.c_void_p,
+                           ctypes.c_ulong, ctypes.c_ulong)
+    if libc.prctl(38, 1, None, 0, 0) != 0:              # PR_SET_NO_NEW_PRIVS
+        sys.exit("PR_SET_NO_NEW_PRIVS: %s" % os.strerror(ctypes.get_errno()))
+    if libc.prctl(22, 2, ctypes.byref(prog), 0, 0) != 0:   # PR_SET_SECCOMP, FILTER
+        sys.exit("PR_SET_SECCOMP: %s" % os.strerror(ctypes.get_errno()))
 
 
 def special_region(fill, advice):
@@ -45,8 +76,23 @@ def special_region(fill, advice):
     return m, addr
 
 
+def rseq_area():
+    """[offset from the thread pointer, size] of the rseq area glibc (2.35+)
+    registers for every thread, or None.  The kernel writes the thread's CPU
+    number there whenever it runs it somewhere else: the one part of an
+    idle process's memory that may change between two captures."""
+    try:
+        libc = ctypes.CDLL(None)
+        return [ctypes.c_ssize_t.in_dll(libc, "__rseq_offset").value,
+                ctypes.c_uint.in_dll(libc, "__rseq_size").value]
+    except ValueError:
+        return None
+
+
 def main():
-    outdir, mb = parse(sys.argv)
+    outdir, mb, seccomp = parse(sys.argv)
+    if seccomp:
+        allow_all_seccomp()
     rng = random.Random(99)
     ballast = [(i, "idle-%08d" % i, {"i": i}) for i in range(mb * 4000)]
     data = bytearray(rng.getrandbits(8) for _ in range(3 << 20))
@@ -55,6 +101,7 @@ def main():
     wipe = special_region(0xCD, MADV_WIPEONFORK)
     ready = {
         "pid": os.getpid(),
+        "rseq": rseq_area(),
         "ballast": len(ballast),
         "buffer_addr": addr,
         "buffer_len": len(data),

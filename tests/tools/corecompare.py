@@ -2,19 +2,27 @@
 process, for tests/integration/snapshot.sh.
 
 usage: corecompare.py SNAPSHOT_CORE STOPPED_CORE READY_JSON
+       corecompare.py --registers CORE_A CORE_B
 
 Reads both plain cores with Python's struct (not pycore's C code) and
 checks, printing one line per difference found:
 
   - the capture notes say mode 1 (snapshot) and mode 0 (stop-the-world);
   - both cores have the same PT_LOADs (address and size), in order;
-  - every PT_LOAD holds the same bytes in both, except the two regions
+  - every PT_LOAD holds the same bytes in both (but each thread's rseq
+    area, which the kernel rewrites when it runs the thread on another CPU:
+    READY_JSON gives its offset from the thread pointer, fs_base), except
+    the two regions
     idle.py marked MADV_DONTFORK and MADV_WIPEONFORK (READY_JSON), which
     the snapshot core must leave empty (p_filesz 0) and list in its PYCORE
     absent note with their reasons (1 and 2), while the stop-the-world core
     holds their fill bytes (0xab and 0xcd);
   - every thread has the same registers in both NT_PRSTATUS notes: the
     fork left the target's registers exactly as they were.
+
+With --registers, only the last check, between any two cores: after a
+snapshot that failed (the capture fell back to stop-the-world), the
+threads' registers are what a later capture sees.
 
 Exits 0 when there is no difference.
 """
@@ -82,14 +90,32 @@ def absent(ns):
     return {}
 
 
-def same_bytes(fa, a, fb, b, length):
+def masked(data, start, holes):
+    """data (the bytes at address start) with the holes' bytes zeroed."""
+    out = bytearray(data)
+    for lo, hi in holes:
+        lo, hi = max(lo, start), min(hi, start + len(data))
+        if lo < hi:
+            out[lo - start:hi - start] = bytes(hi - lo)
+    return bytes(out)
+
+
+def same_bytes(fa, a, fb, b, length, vaddr, holes):
     for at in range(0, length, CHUNK):
         n = min(CHUNK, length - at)
         fa.seek(a + at)
         fb.seek(b + at)
-        if fa.read(n) != fb.read(n):
+        if masked(fa.read(n), vaddr + at, holes) != masked(fb.read(n), vaddr + at, holes):
             return False
     return True
+
+
+def rseq_holes(ready, regs):
+    """Every thread's rseq area: fs_base (register 21) + offset, 32 bytes."""
+    if not ready.get("rseq"):
+        return []
+    offset = ready["rseq"][0]
+    return [(r[21] + offset, r[21] + offset + 32) for r in regs.values()]
 
 
 def filled_with(f, off, length, byte):
@@ -97,7 +123,19 @@ def filled_with(f, off, length, byte):
     return f.read(length) == bytes([byte]) * length
 
 
+def same_registers(path_a, path_b):
+    with open(path_a, "rb") as fa, open(path_b, "rb") as fb:
+        ra, rb = registers(notes(fa, phdrs(fa))), registers(notes(fb, phdrs(fb)))
+    if ra != rb or not ra:
+        print("registers differ: %r / %r" % (ra, rb))
+        sys.exit(1)
+    print("same registers in %d threads" % len(ra))
+
+
 def main():
+    if sys.argv[1] == "--registers":
+        same_registers(sys.argv[2], sys.argv[3])
+        return
     snap_path, stw_path, ready_path = sys.argv[1:4]
     ready = json.load(open(ready_path))
     special = {}
@@ -120,6 +158,7 @@ def main():
         if [(p[3], p[6]) for p in loads_s] != [(p[3], p[6]) for p in loads_t]:
             problems.append("the PT_LOADs differ in address or size")
             loads_s = loads_t = []
+        holes = rseq_holes(ready, registers(nt))
         compared = 0
         for s, t in zip(loads_s, loads_t):
             rng = (s[3], s[3] + s[6])
@@ -132,7 +171,7 @@ def main():
                 continue
             if s[5] != t[5]:
                 problems.append("PT_LOAD %#x: p_filesz %d vs %d" % (rng[0], s[5], t[5]))
-            elif not same_bytes(fs, s[2], ft, t[2], s[5]):
+            elif not same_bytes(fs, s[2], ft, t[2], s[5], s[3], holes):
                 problems.append("PT_LOAD %#x-%#x: contents differ" % rng)
             compared += s[5]
     print("\n".join(problems) if problems else "same: %d bytes in %d PT_LOADs" % (compared, len(loads_s)))
