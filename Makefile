@@ -4,6 +4,8 @@
 #   make demo       install build packages if missing, capture a leaking demo
 #   make test       install build/test packages if missing, run the whole suite
 #                   (then again built with ASan + UBSan, in build/asan)
+#   make stress     the capture's long runs: 200 snapshots of a busy target,
+#                   50 SIGKILLed captures per interpreter (tests/stress)
 #   make bench      capture benchmarks against gdb's gcore, then pycore-report
 #                   on a core of ~10 million objects against an in-process census
 #   make layouts    regenerate the built-in layout tables (analyze/layouts/)
@@ -106,6 +108,10 @@ sanitized:
 test: deps
 	@$(MAKE) --no-print-directory all unit-tests sanitized
 	@tests/run
+
+stress: deps
+	@$(MAKE) --no-print-directory all unit-tests
+	@tests/stress
 
 bench: deps
 	@$(MAKE) --no-print-directory all
