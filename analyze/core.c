@@ -33,6 +33,7 @@ struct note_ref {
 };
 
 struct pc_core {
+	uint64_t serial;             /* unique per opened core (find_segment's cache) */
 	int fd;
 	const struct pc_core_source *live;   /* a running process, or NULL: a file */
 	struct lz4pack *pack;        /* the LZ4 container, or NULL: a plain file */
@@ -198,7 +199,9 @@ static int read_headers(struct pc_core *c)
 	}
 	for (uint64_t i = 0; i < phnum; i++) {
 		if (ph[i].p_type == PT_LOAD) {
-			if (ph[i].p_filesz > ph[i].p_memsz || ph[i].p_vaddr + ph[i].p_memsz < ph[i].p_vaddr) {
+			/* Sums of these must not wrap: every later check adds them. */
+			if (ph[i].p_filesz > ph[i].p_memsz || ph[i].p_vaddr + ph[i].p_memsz < ph[i].p_vaddr ||
+			    ph[i].p_offset + ph[i].p_filesz < ph[i].p_offset) {
 				pc_fail(PC_EFORMAT, 0, "damaged PT_LOAD at %#llx",
 					(unsigned long long)ph[i].p_vaddr);
 				goto out;
@@ -302,6 +305,13 @@ static int collect_files(struct pc_core *c)
 	return 0;
 }
 
+/* A core's serial: never 0 (the cache's "none"), never reused. */
+static uint64_t next_serial(void)
+{
+	static uint64_t counter;
+	return __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED);
+}
+
 struct pc_core *core_open(const char *path)
 {
 	struct pc_core *c = calloc(1, sizeof *c);
@@ -310,6 +320,7 @@ struct pc_core *core_open(const char *path)
 		pc_fail(PC_EINTERNAL, ENOMEM, "opening %s", path);
 		return NULL;
 	}
+	c->serial = next_serial();
 	c->fd = -1;
 	c->view_fd = -1;
 	pthread_mutex_init(&c->fill_lock, NULL);
@@ -335,6 +346,7 @@ struct pc_core *core_open_live(const struct pc_core_source *src,
 		pc_fail(PC_EINTERNAL, ENOMEM, "describing the process");
 		return NULL;
 	}
+	c->serial = next_serial();
 	c->fd = c->view_fd = -1;
 	if (!(c->segs = calloc(nsegs ? nsegs : 1, sizeof *c->segs)) ||
 	    !(c->files = calloc(nfiles ? nfiles : 1, sizeof *c->files))) {
@@ -381,13 +393,16 @@ void core_close(struct pc_core *c)
 static const struct segment *find_segment(const struct pc_core *c, uint64_t addr)
 {
 	/* Heap walks read near where they read last (per thread: the graph
-	 * is built by several). */
-	static __thread const struct pc_core *last_core;
-	static __thread const struct segment *last;
+	 * is built by several).  The cache names the core by serial, not by
+	 * address: a core opened where a closed one was must not find the
+	 * closed one's segments. */
+	static __thread uint64_t last_serial;
+	static __thread size_t last;
 	size_t lo = 0, hi = c->nsegs;
 
-	if (last_core == c && last && addr - last->vaddr < last->memsz)
-		return last;
+	if (last_serial == c->serial && last < c->nsegs &&
+	    addr - c->segs[last].vaddr < c->segs[last].memsz)
+		return &c->segs[last];
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -398,8 +413,9 @@ static const struct segment *find_segment(const struct pc_core *c, uint64_t addr
 			lo = mid + 1;
 		else
 		{
-			last_core = c;
-			return last = s;
+			last_serial = c->serial;
+			last = mid;
+			return s;
 		}
 	}
 	return NULL;
