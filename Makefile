@@ -6,6 +6,7 @@
 #                   (then again built with ASan + UBSan, in build/asan)
 #   make stress     the capture's long runs: 200 snapshots of a busy target,
 #                   50 SIGKILLed captures per interpreter (tests/stress)
+#   make fuzz       FUZZ_SECONDS=60: run each libFuzzer harness (clang)
 #   make bench      capture benchmarks against gdb's gcore, then pycore-report
 #                   on a core of ~10 million objects against an in-process census
 #   make layouts    regenerate the built-in layout tables (analyze/layouts/)
@@ -44,7 +45,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 TEST_TOOLS := $(BUILD)/tools/coreread $(BUILD)/tools/heapdump $(BUILD)/tools/layoutdump
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all deps demo test stress unit-tests sanitized bench install clean layouts
+.PHONY: all deps demo test stress unit-tests sanitized bench install clean layouts fuzz fuzzers
 all: $(PROGRAMS)
 
 $(BUILD)/%.o: %.c
@@ -112,6 +113,27 @@ test: deps
 stress: deps
 	@$(MAKE) --no-print-directory all unit-tests
 	@tests/stress
+
+# Fuzzing (issue #7): libFuzzer harnesses (tests/fuzz/fuzz_*.c) for the
+# parts that read untrusted bytes, built by clang with ASan and UBSan into
+# build/fuzz; each runs FUZZ_SECONDS on fresh seeds and the kept
+# regression inputs (tests/fuzz/run).
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
+                -fno-sanitize-recover=undefined
+FUZZ_BIN     := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzzers/%,$(wildcard tests/fuzz/fuzz_*.c))
+
+$(BUILD)/fuzzers/%: $(call obj,tests/fuzz/%.c $(ANALYZE_SRC) $(COMMON_SRC))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+fuzzers: $(FUZZ_BIN)
+
+fuzz: deps
+	@scripts/install-deps clang
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory CC=clang BUILD=$(BUILD)/fuzz CFLAGS="$(FUZZ_CFLAGS)" fuzzers
+	@tests/fuzz/run $(BUILD)/fuzz/fuzzers $(FUZZ_SECONDS)
 
 bench: deps
 	@$(MAKE) --no-print-directory all
