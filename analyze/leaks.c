@@ -498,65 +498,7 @@ out:
 	return rc;
 }
 
-int leaks_analyse(struct pc_py *py, struct pc_types *types, const struct pc_graph *g,
-		  struct pc_paths *paths, const struct leak_options *opt, struct leak_report *out)
-{
-	struct analysis a = { py, types, g, paths, NULL, NULL, 0, NULL, NULL, NULL };
-	uint8_t *mark = NULL;
-	int rc = -1;
-
-	memset(out, 0, sizeof *out);
-	out->conservative = g->conservative;
-	for (uint32_t v = 0; v < g->n; v++)
-		out->heap_bytes += g->index->v[v].size;
-	if (dominate(&a) < 0)
-		goto done;
-	sum_retained(&a, NULL);
-	if (!(mark = classify_unreachable(&a)))
-		goto done;
-	if (tally(&a, mark, -1, &out->unreachable) < 0 || tally(&a, mark, MARK_GARBAGE, &out->garbage) < 0 ||
-	    tally(&a, mark, MARK_LEAKED, &out->leaked) < 0)
-		goto done;
-	if (top_retainers(&a, opt->top_retainers, out) < 0 ||
-	    find_suspects(&a, opt->suspect_fraction, out) < 0 || summarise(&a, out) < 0)
-		goto done;
-	rc = 0;
-done:
-	free(mark);
-	undominate(&a);
-	if (rc < 0)
-		leaks_free(out);
-	return rc;
-}
-
-static void free_group(struct leak_group *g)
-{
-	free(g->types);           /* names belong to the type table */
-}
-
-static void free_retainers(struct retainer *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		free(v[i].path);
-		free(v[i].description);
-	}
-	free(v);
-}
-
-void leaks_free(struct leak_report *r)
-{
-	free_group(&r->unreachable);
-	free_group(&r->garbage);
-	free_group(&r->leaked);
-	free_retainers(r->retainers, r->nretainers);
-	free_retainers(r->suspects, r->nsuspects);
-	for (size_t i = 0; i < r->ntree; i++)
-		free(r->tree[i].label);
-	free(r->tree);
-	memset(r, 0, sizeof *r);
-}
-
-/* ---- one tree, several questions (pycore-diff) -------------------------- */
+/* ---- the tree, computed once for several questions ---------------------- */
 
 struct leak_tree {
 	struct analysis a;
@@ -589,6 +531,65 @@ void leaks_tree_free(struct leak_tree *t)
 const uint32_t *leaks_tree_idom(const struct leak_tree *t)
 {
 	return t->a.idom;
+}
+
+int leaks_analyse(struct leak_tree *t, struct pc_py *py, struct pc_types *types,
+		  struct pc_paths *paths, const struct leak_options *opt, struct leak_report *out)
+{
+	struct analysis *a = &t->a;
+	const struct pc_graph *g = a->g;
+	uint8_t *mark = NULL;
+	int rc = -1;
+
+	memset(out, 0, sizeof *out);
+	a->py = py;
+	a->types = types;
+	a->paths = paths;
+	out->conservative = g->conservative;
+	for (uint32_t v = 0; v < g->n; v++)
+		out->heap_bytes += g->index->v[v].size;
+	sum_retained(a, NULL);
+	if (!(mark = classify_unreachable(a)))
+		goto done;
+	if (tally(a, mark, -1, &out->unreachable) < 0 || tally(a, mark, MARK_GARBAGE, &out->garbage) < 0 ||
+	    tally(a, mark, MARK_LEAKED, &out->leaked) < 0)
+		goto done;
+	if (top_retainers(a, opt->top_retainers, out) < 0 ||
+	    find_suspects(a, opt->suspect_fraction, out) < 0 || summarise(a, out) < 0)
+		goto done;
+	rc = 0;
+done:
+	free(mark);
+	if (rc < 0)
+		leaks_free(out);
+	return rc;
+}
+
+static void free_group(struct leak_group *g)
+{
+	free(g->types);           /* names belong to the type table */
+}
+
+static void free_retainers(struct retainer *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].path);
+		free(v[i].description);
+	}
+	free(v);
+}
+
+void leaks_free(struct leak_report *r)
+{
+	free_group(&r->unreachable);
+	free_group(&r->garbage);
+	free_group(&r->leaked);
+	free_retainers(r->retainers, r->nretainers);
+	free_retainers(r->suspects, r->nsuspects);
+	for (size_t i = 0; i < r->ntree; i++)
+		free(r->tree[i].label);
+	free(r->tree);
+	memset(r, 0, sizeof *r);
 }
 
 int leaks_retained_sizes(struct leak_tree *t, uint64_t **retained)

@@ -65,19 +65,20 @@ struct leak_options {
 	size_t top_retainers;
 };
 
-/* The whole analysis over g.  The report's types come from types; paths
- * names the retainers and suspects.  Returns 0 or -1. */
-int leaks_analyse(struct pc_py *py, struct pc_types *types, const struct pc_graph *g,
-		  struct pc_paths *paths, const struct leak_options *opt, struct leak_report *out);
-void leaks_free(struct leak_report *r);
-
-/* The dominator tree of a graph, computed once for the questions below
- * (pycore-diff asks both of the later core). */
+/* The dominator tree of a graph, computed once for the questions below:
+ * the report's analysis, and pycore-diff's two. */
 struct leak_tree;
 
 /* NULL with the error recorded.  g must outlive the tree. */
 struct leak_tree *leaks_tree(const struct pc_graph *g);
 void leaks_tree_free(struct leak_tree *t);
+
+/* The whole analysis over the tree's graph.  The report's types come from
+ * types; paths names the retainers and suspects (the tree does not need
+ * them: they can be searched while it is computed).  Returns 0 or -1. */
+int leaks_analyse(struct leak_tree *t, struct pc_py *py, struct pc_types *types,
+		  struct pc_paths *paths, const struct leak_options *opt, struct leak_report *out);
+void leaks_free(struct leak_report *r);
 
 /* Each node's immediate dominator (DOM_NONE when unreached; the virtual
  * root g->n for the roots); g->n + 1 entries, owned by the tree. */

@@ -75,6 +75,22 @@ static void *find_strings(void *arg)
 	return NULL;
 }
 
+/* The paths from the roots: a breadth-first search of the graph alone. */
+struct paths_job {
+	struct pc_py *py;
+	struct pc_types *types;
+	const struct pc_graph *g;
+	struct pc_paths *paths;      /* NULL when out of memory */
+};
+
+static void *find_paths(void *arg)
+{
+	struct paths_job *j = arg;
+
+	j->paths = paths_new(j->py, j->types, j->g);
+	return NULL;
+}
+
 /* A known type's index in the table, looked up before threads share it. */
 static int64_t type_index(struct pc_types *types, uint64_t addr)
 {
@@ -95,19 +111,30 @@ int report_leaks(struct pc_py *py, struct report *r, struct objindex *index,
 	if (graph_build(py, types, index, &g) < 0)
 		return -1;
 	phase_time(r, "graph", &t0);
-	if (!(paths = paths_new(py, types, &g)))
-		goto out;
-	paths_redact(paths, redact);
-	phase_time(r, "paths", &t0);
-	/* The strings need only the core and the index: search them on the
-	 * other core while this one computes dominators. */
+	/* The paths (a search of the graph) and the strings (the core and the
+	 * index) are found on other threads while this one computes the
+	 * dominator tree, which needs neither. */
 	struct strings_job job = { py, type_index(types, py->known[PT_STR]),
 				   type_index(types, py->known[PT_BYTES]), index, redact, &r->dupes, 0, { 0 } };
-	pthread_t helper;
-	bool threaded = pthread_create(&helper, NULL, find_strings, &job) == 0;
-	rc = leaks_analyse(py, types, &g, paths, opt, &r->leaks);
-	if (threaded)
-		pthread_join(helper, NULL);
+	struct paths_job pj = { py, types, &g, NULL };
+	pthread_t strings_thread, paths_thread;
+	bool strings_threaded = pthread_create(&strings_thread, NULL, find_strings, &job) == 0;
+	bool paths_threaded = pthread_create(&paths_thread, NULL, find_paths, &pj) == 0;
+	struct leak_tree *tree = leaks_tree(&g);
+
+	if (!paths_threaded)
+		find_paths(&pj);
+	else
+		pthread_join(paths_thread, NULL);
+	paths = pj.paths;
+	if (paths)
+		paths_redact(paths, redact);
+	rc = tree && paths ? leaks_analyse(tree, py, types, paths, opt, &r->leaks) : -1;
+	if (!paths && tree)
+		pc_fail(PC_EINTERNAL, 0, "out of memory for paths");
+	leaks_tree_free(tree);
+	if (strings_threaded)
+		pthread_join(strings_thread, NULL);
 	else
 		find_strings(&job);
 	if (rc < 0)
