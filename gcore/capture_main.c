@@ -327,6 +327,11 @@ static void print_summary(const struct options *o, const struct pc_target *t,
 		path, (int)t->pid, t->tracer.nthreads, t->maps.n, (double)r->core_size / 1e6,
 		(double)r->stored / 1e6, r->total_s, r->pause_s,
 		r->mode == PYCORE_MODE_SNAPSHOT ? "snapshot" : "stop-the-world");
+	/* What --max-cow-mb watched, so its limit can be chosen from a run. */
+	if (o->max_cow && r->mode == PYCORE_MODE_SNAPSHOT)
+		fprintf(stderr, "pycore-capture: the snapshot cost at most %.1f MB of "
+			"copy-on-write memory (limit %.0f MB)\n",
+			(double)r->cow_bytes / 1e6, (double)o->max_cow / 1e6);
 }
 
 /* What the report needs to read the core without the binaries, resolved
