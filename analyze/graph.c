@@ -347,7 +347,8 @@ static int build_edges(struct pc_refs *r, struct builder *b)
 		free(part[1].adj);
 		return pc_fail(PC_EINTERNAL, 0, "out of memory for references");
 	}
-	memcpy(adj + part[0].n, part[1].adj, part[1].n * sizeof *adj);
+	if (part[1].n)          /* no edges: part[1].adj is NULL, which memcpy may not get */
+		memcpy(adj + part[0].n, part[1].adj, part[1].n * sizeof *adj);
 	free(part[1].adj);
 	g->adj = adj;
 	g->nedges = part[0].n + part[1].n;

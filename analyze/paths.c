@@ -426,7 +426,8 @@ static bool name_frame_slot(struct pc_paths *p, const struct graph_root *r, uint
 		}
 		nlocals = code_int32(py, code, LF_CODE_NLOCALSPLUS);
 		stack = code_int32(py, code, LF_CODE_STACKSIZE);
-		if (nlocals < 0 || stack < 0 || r->source >= slots + 8 * (uint64_t)(nlocals + stack))
+		if (nlocals < 0 || stack < 0 ||
+		    r->source >= slots + 8 * ((uint64_t)nlocals + (uint64_t)stack))
 			continue;
 		code_function(p, code, func, sizeof func);
 		if (r->source < slots) {

@@ -104,7 +104,7 @@ static uint64_t int_sizeof(struct pc_py *py, const struct heap_object *o)
 	if (L->int_sizeof_min_one_digit && ndigits == 0)
 		ndigits = 1;
 	if (L->int_sizeof_from_type)
-		return (uint64_t)(o->type->basicsize + o->type->itemsize * (int64_t)ndigits);
+		return (uint64_t)o->type->basicsize + (uint64_t)o->type->itemsize * ndigits;
 	return (uint64_t)L->off[LF_LONG_DIGITS] + 4 * ndigits;
 }
 

@@ -195,7 +195,10 @@ def run_report(report, path, as_limit, timeout):
             return "BAD", "exit 0 but the output is not JSON"
         return ("partial" if doc.get("warnings") else "full"), ""
     if r.returncode >= 128 or not err or not err[-1].startswith("pycore-report: "):
-        return "BAD", "exit %d without a one-line error: %s" % (r.returncode, " | ".join(err[-3:]))
+        # A sanitizer's report names the fault in its first lines.
+        fault = [l for l in err if "runtime error" in l or "ERROR:" in l or " in " in l][:3]
+        return "BAD", "exit %d without a one-line error: %s" % (
+            r.returncode, " | ".join(fault or err[-3:]))
     return "refused", ""
 
 
