@@ -104,16 +104,13 @@ assert w and "truncated" in w[0], w' "$2"
 
 # The file offset halfway through the last PT_LOAD that has file data.
 last_segment_middle() {
-	"$PY3" - "$1" <<'EOF'
-import struct, sys
+	"$PY3" - "$1" "$TOP/tests/tools" <<'EOF'
+import sys
+sys.path.insert(0, sys.argv[2])
+from elfcore import PT_LOAD, read_elf
 with open(sys.argv[1], "rb") as f:
-    eh = f.read(64)
-    phoff, = struct.unpack_from("<Q", eh, 32)
-    phentsize, phnum = struct.unpack_from("<HH", eh, 54)
-    f.seek(phoff)
-    table = f.read(phentsize * phnum)
-loads = [struct.unpack_from("<IIQQQQQQ", table, i * phentsize) for i in range(phnum)]
-off, size = max((p[2], p[5]) for p in loads if p[0] == 1 and p[5] > 0)
+    phdrs = read_elf(f).phdrs
+off, size = max((p.offset, p.filesz) for p in phdrs if p.type == PT_LOAD and p.filesz > 0)
 print(off + size // 2)
 EOF
 }

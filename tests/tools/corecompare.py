@@ -30,38 +30,15 @@ import json
 import struct
 import sys
 
-PT_LOAD, PT_NOTE = 1, 4
+from elfcore import PT_LOAD, read_elf, read_notes as notes
+
 NT_PRSTATUS = 1
 PYCORE_CAPTURE, PYCORE_ABSENT = 0x50590001, 0x50590004
 CHUNK = 1 << 20
 
 
 def phdrs(f):
-    f.seek(0)
-    eh = f.read(64)
-    phoff, shoff = struct.unpack_from("<QQ", eh, 32)
-    phentsize, phnum = struct.unpack_from("<HH", eh, 54)
-    if phnum == 0xFFFF:
-        f.seek(shoff)
-        phnum = struct.unpack_from("<I", f.read(64), 44)[0]
-    f.seek(phoff)
-    return [struct.unpack("<IIQQQQQQ", f.read(phentsize)) for _ in range(phnum)]
-
-
-def notes(f, ph):
-    out = []
-    for p_type, _, off, _, _, filesz, _, _ in ph:
-        if p_type != PT_NOTE:
-            continue
-        f.seek(off)
-        seg, at = f.read(filesz), 0
-        while at + 12 <= len(seg):
-            namesz, descsz, ntype = struct.unpack_from("<III", seg, at)
-            name = seg[at + 12:at + 12 + namesz].rstrip(b"\0").decode()
-            desc_at = at + 12 + ((namesz + 3) & ~3)
-            out.append((name, ntype, seg[desc_at:desc_at + descsz]))
-            at = desc_at + ((descsz + 3) & ~3)
-    return out
+    return read_elf(f).phdrs
 
 
 def registers(ns):

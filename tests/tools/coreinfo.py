@@ -10,39 +10,9 @@ import json
 import struct
 import sys
 
-PT_LOAD, PT_NOTE = 1, 4
+from elfcore import PT_LOAD, read_elf, read_notes
+
 PYCORE_CAPTURE, PYCORE_MODULES = 0x50590001, 0x50590002
-
-
-def read_phdrs(f):
-    ehdr = f.read(64)
-    assert ehdr[:4] == b"\x7fELF", "not an ELF file"
-    e_type, e_machine = struct.unpack_from("<HH", ehdr, 16)
-    e_phoff, e_shoff = struct.unpack_from("<QQ", ehdr, 32)
-    e_phentsize, e_phnum = struct.unpack_from("<HH", ehdr, 54)
-    if e_phnum == 0xFFFF:  # PN_XNUM: the real count is in section header 0
-        f.seek(e_shoff)
-        e_phnum = struct.unpack_from("<I", f.read(64), 44)[0]
-    f.seek(e_phoff)
-    phdrs = []
-    for _ in range(e_phnum):
-        p = struct.unpack("<IIQQQQQQ", f.read(e_phentsize))
-        phdrs.append(dict(type=p[0], flags=p[1], offset=p[2], vaddr=p[3],
-                          filesz=p[5], memsz=p[6], align=p[7]))
-    return dict(e_type=e_type, e_machine=e_machine), phdrs
-
-
-def read_notes(f, ph):
-    f.seek(ph["offset"])
-    buf = f.read(ph["filesz"])
-    notes, off = [], 0
-    while off + 12 <= len(buf):
-        namesz, descsz, ntype = struct.unpack_from("<III", buf, off)
-        name = buf[off + 12: off + 12 + namesz].rstrip(b"\0").decode()
-        desc_at = off + 12 + ((namesz + 3) & ~3)
-        notes.append((name, ntype, buf[desc_at: desc_at + descsz]))
-        off = desc_at + ((descsz + 3) & ~3)
-    return notes
 
 
 def decode_capture(d):
@@ -70,20 +40,20 @@ def decode_modules(d):
 
 def main():
     with open(sys.argv[1], "rb") as f:
-        ehdr, phdrs = read_phdrs(f)
-        out = dict(ehdr=ehdr, loads=[p for p in phdrs if p["type"] == PT_LOAD],
+        elf = read_elf(f)
+        loads = [dict(type=p.type, flags=p.flags, offset=p.offset, vaddr=p.vaddr,
+                      filesz=p.filesz, memsz=p.memsz, align=p.align)
+                 for p in elf.phdrs if p.type == PT_LOAD]
+        out = dict(ehdr=dict(e_type=elf.e_type, e_machine=elf.e_machine), loads=loads,
                    notes=[], prstatus_pids=[])
-        for ph in phdrs:
-            if ph["type"] != PT_NOTE:
-                continue
-            for name, ntype, desc in read_notes(f, ph):
-                out["notes"].append(dict(name=name, type=ntype, size=len(desc)))
-                if name == "CORE" and ntype == 1:
-                    out["prstatus_pids"].append(struct.unpack_from("<i", desc, 32)[0])
-                if name == "PYCORE" and ntype == PYCORE_CAPTURE:
-                    out["capture"] = decode_capture(desc)
-                if name == "PYCORE" and ntype == PYCORE_MODULES:
-                    out["modules"] = decode_modules(desc)
+        for name, ntype, desc in read_notes(f, elf.phdrs):
+            out["notes"].append(dict(name=name, type=ntype, size=len(desc)))
+            if name == "CORE" and ntype == 1:
+                out["prstatus_pids"].append(struct.unpack_from("<i", desc, 32)[0])
+            if name == "PYCORE" and ntype == PYCORE_CAPTURE:
+                out["capture"] = decode_capture(desc)
+            if name == "PYCORE" and ntype == PYCORE_MODULES:
+                out["modules"] = decode_modules(desc)
     json.dump(out, sys.stdout)
 
 

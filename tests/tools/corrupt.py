@@ -43,27 +43,21 @@ import struct
 import subprocess
 import sys
 
+from elfcore import PT_LOAD, PT_NOTE, read_elf
+
 KINDS = ["heap-bytes", "zero-pages", "wild-pointers", "truncate", "phdr", "notes", "ehdr"]
-PT_LOAD, PT_NOTE = 1, 4
 
 
 def parse_core(path):
-    """The ELF header fields and program headers we damage."""
+    """The program headers we damage, as dicts (at: the header's own offset)."""
     with open(path, "rb") as f:
-        ehdr = f.read(64)
-        if ehdr[:4] != b"\x7fELF" or ehdr[4] != 2:
+        try:
+            elf = read_elf(f)
+        except ValueError:
             sys.exit("corrupt.py: %s is not a 64-bit ELF file" % path)
-        phoff, = struct.unpack_from("<Q", ehdr, 32)
-        phentsize, phnum = struct.unpack_from("<HH", ehdr, 54)
-        f.seek(phoff)
-        table = f.read(phentsize * phnum)
-    phdrs = []
-    for i in range(phnum):
-        p_type, _flags, off, vaddr, _pa, filesz, memsz, _align = struct.unpack_from(
-            "<IIQQQQQQ", table, i * phentsize)
-        phdrs.append({"type": p_type, "offset": off, "vaddr": vaddr,
-                      "filesz": filesz, "memsz": memsz, "at": phoff + i * phentsize})
-    return phoff, phnum, phdrs
+    phdrs = [{"type": p.type, "offset": p.offset, "vaddr": p.vaddr, "filesz": p.filesz,
+              "memsz": p.memsz, "at": p.at} for p in elf.phdrs]
+    return elf.phoff, elf.phnum, phdrs
 
 
 def memory_spans(phdrs):
