@@ -242,6 +242,8 @@ static int dump_memory(const struct options *o, struct pc_target *t,
 	rc = core_write(plan, sink, &t->mem, &res->ctl);
 	progress_clear(&prog);
 	res->cow_bytes = cowwatch_stop(watch);
+	if (rc == 0 && cow_exceeded)    /* seen by the last reading, after the dump */
+		rc = write_ctl_check(&res->ctl);
 	if (rc < 0 && snap->child && pc_errcode() == PC_EGONE)
 		pc_fail(PC_EINTERNAL, 0, "the snapshot process %d was killed during the dump "
 			"(out of memory?)", (int)snap->child);

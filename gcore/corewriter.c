@@ -115,7 +115,7 @@ static void note_unreadable(struct pc_write_ctl *ctl, const struct pc_mapping *m
 	*last_bad_map = map_index;
 }
 
-static int check_interrupt(const struct pc_write_ctl *ctl)
+int write_ctl_check(const struct pc_write_ctl *ctl)
 {
 	if (*ctl->interrupted)
 		return pc_fail(PC_EINTR, 0, "interrupted by signal %d", *ctl->interrupted);
@@ -139,7 +139,7 @@ static int write_direct(const struct pc_coreplan *plan, struct pc_sink *sink,
 			size_t room, bad;
 			uint8_t *dst = sink->reserve(sink, &room);
 
-			if (!dst || check_interrupt(ctl) < 0)
+			if (!dst || write_ctl_check(ctl) < 0)
 				return -1;
 			if (room > plan->dump_len[i] - at)
 				room = (size_t)(plan->dump_len[i] - at);
@@ -172,7 +172,7 @@ static int write_buffered(const struct pc_coreplan *plan, struct pc_sink *sink,
 	if (!reader)
 		return -1;
 	while ((rc = prefetch_next(reader, &b)) > 0) {
-		if (check_interrupt(ctl) < 0 || emit_pages(sink, &b) < 0) {
+		if (write_ctl_check(ctl) < 0 || emit_pages(sink, &b) < 0) {
 			rc = -1;
 			break;
 		}

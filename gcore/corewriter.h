@@ -40,6 +40,11 @@ struct pc_write_ctl {
 	size_t unreadable_maps;        /* out: mappings with such bytes */
 };
 
+/* 0, or -1 with the error recorded when a signal came (PC_EINTR) or the
+ * copy-on-write limit was passed (PC_ELIMIT): the writer asks between
+ * batches, the caller once more when the last batch is written. */
+int write_ctl_check(const struct pc_write_ctl *ctl);
+
 int coreplan_init(struct pc_coreplan *plan, const struct pc_maplist *maps,
 		  const uint64_t *dump_len, const struct pc_notes *notes);
 void coreplan_free(struct pc_coreplan *plan);

@@ -39,8 +39,9 @@ static bool private_dirty(pid_t child, uint64_t *bytes)
 
 	if (ok)
 		*bytes = strtoull(at + 15, NULL, 10) * 1024;
+	if (!text)
+		pc_clear_error();      /* unreadable is an answer here, not an error */
 	free(text);
-	pc_clear_error();
 	return ok;
 }
 
@@ -60,19 +61,26 @@ static void nap_until(struct pc_cowwatch *w, double when)
 		nanosleep(&nap, NULL);
 }
 
+/* One reading of the snapshot's growth since the fork. */
+static void measure(struct pc_cowwatch *w)
+{
+	uint64_t now;
+
+	if (private_dirty(w->child, &now) && now > w->baseline) {
+		if (now - w->baseline > w->worst)
+			w->worst = now - w->baseline;
+		if (w->worst > w->limit)
+			*w->exceeded = 1;
+	}
+}
+
 static void *watch_main(void *arg)
 {
 	struct pc_cowwatch *w = arg;
-	uint64_t now;
 
 	while (!stopping(w)) {
 		double t0 = now_ms(), took;
-		if (private_dirty(w->child, &now) && now > w->baseline) {
-			if (now - w->baseline > w->worst)
-				w->worst = now - w->baseline;
-			if (w->worst > w->limit)
-				*w->exceeded = 1;
-		}
+		measure(w);
 		took = now_ms() - t0;
 		nap_until(w, t0 + (took * 5 > MIN_INTERVAL_MS ? took * 5 : MIN_INTERVAL_MS));
 	}
@@ -112,6 +120,11 @@ uint64_t cowwatch_stop(struct pc_cowwatch *w)
 	w->stop = true;
 	pthread_mutex_unlock(&w->mu);
 	pthread_join(w->thread, NULL);
+	/* A dump shorter than the interval was seen once, at its start: the
+	 * copies made since are still there, so one last look counts them
+	 * (only while nothing failed: a failed reading clears the error). */
+	if (pc_errcode() == PC_OK)
+		measure(w);
 	worst = w->worst;
 	pthread_mutex_destroy(&w->mu);
 	free(w);

@@ -21,7 +21,8 @@ struct pc_cowwatch;
  * set *exceeded to 1.  NULL with the error recorded. */
 struct pc_cowwatch *cowwatch_start(pid_t child, uint64_t limit, volatile int *exceeded);
 
-/* Stop watching.  Returns the largest growth seen, in bytes. */
+/* Stop watching, after a last reading (which may set *exceeded too).
+ * Returns the largest growth seen, in bytes. */
 uint64_t cowwatch_stop(struct pc_cowwatch *w);
 
 #endif

@@ -228,11 +228,17 @@ static bool hold_target(pid_t pid, struct pc_thread *th)
 
 void snapshot_end(struct pc_snapshot *s)
 {
+	struct pc_error_box pending = { 0 };
+	bool failing = pc_errcode() != PC_OK;
 	struct pc_thread th;
 	bool held;
 
 	if (!s->child)
 		return;
+	/* The cleanup clears errors of its own (a failed step here is the
+	 * zombie warning); the caller's pending one must survive it. */
+	if (failing)
+		pc_error_capture(&pending);
 	/* The copy's death takes as long as the kernel needs to tear down its
 	 * page tables (tens of ms per GB), so it is collected before a thread
 	 * of the target is stopped: a thread stopped meanwhile might hold the
@@ -246,4 +252,6 @@ void snapshot_end(struct pc_snapshot *s)
 	if (held)
 		release_thread(&th);
 	s->child = 0;
+	if (failing)
+		pc_error_raise(&pending);
 }

@@ -113,6 +113,13 @@ while read -r label py; do
 	for round in $(seq "$SNAPSHOT_KILLS"); do
 		lz4=$([ $((round % 2)) = 0 ] && echo --lz4)
 		status=$(kill_snapshot "$pid" "$dir/out/core" "$lz4")
+		# The file appears under its name only once complete (it is
+		# renamed into place): there, the worker had finished before the
+		# signal reached its parent, and the kill missed the capture.
+		if [ "$status" = 137 ] && [ -e "$dir/out/core" ]; then
+			worker_gone "$pid" >/dev/null
+			status=missed
+		fi
 		if [ "$status" = missed ]; then
 			missed=$((missed + 1))
 			rm -f "$dir/out/core"
