@@ -118,6 +118,19 @@ start_target() {
 	return 1
 }
 
+# capture_once PYTHON SCRIPT DIR LABEL [CAPTURE OPTIONS...]: start a target
+# program, capture it into DIR/core, then end it.  0, or 1 after a fail
+# line saying which step went wrong.
+capture_once() {
+	local py=$1 script=$2 dir=$3 label=$4
+	shift 4
+	start_target "$py" "$script" "$dir" || { fail "$script starts [$label]"; return 1; }
+	"$BIN/pycore-capture" -q "$@" -o "$dir/core" "$TARGET_PID"
+	: >"$dir/stop"
+	stop_target
+	[ -s "$dir/core" ] || { fail "pycore-capture wrote a core of $script [$label]"; return 1; }
+}
+
 stop_target() {
 	[ -n "${TARGET_PID:-}" ] || return 0
 	kill -KILL "$TARGET_PID" 2>/dev/null

@@ -24,18 +24,7 @@ while read -r ver py; do
 	seed=$(printf '%s' "$ver" | cksum | cut -d' ' -f1)
 	dir=$WORK/$ver
 	mkdir -p "$dir"
-	if ! start_target "$py" plant.py "$dir"; then
-		fail "damaged cores: the target starts [$ver]"
-		continue
-	fi
-	"$BIN/pycore-capture" --no-fork -q -o "$dir/core" "$TARGET_PID" >"$dir/capture.log" 2>&1
-	rc=$?
-	stop_target
-	if [ $rc -ne 0 ]; then
-		fail "damaged cores: the core is captured [$ver]"
-		sed 's/^/    /' "$dir/capture.log"
-		continue
-	fi
+	capture_once "$py" plant.py "$dir" "$ver" --no-fork || continue
 	python3 "$TOP/tests/tools/corrupt.py" "$dir/core" "$BIN/pycore-report" "$dir" \
 		"$VARIANTS" "$seed" --as-limit "$AS_LIMIT" >"$dir/out" 2>&1
 	summary=$(tail -1 "$dir/out")

@@ -25,11 +25,7 @@ first=1
 while read -r label py; do
 	dir=$WORK/$label
 	mkdir -p "$dir"
-	start_target "$py" leaks.py "$dir" || { fail "leaks.py starts [$label]"; continue; }
-	"$BIN/pycore-capture" -q -o "$dir/core" "$TARGET_PID"
-	: >"$dir/stop"
-	stop_target
-	[ -s "$dir/core" ] || { fail "pycore-capture wrote a core of leaks.py [$label]"; continue; }
+	capture_once "$py" leaks.py "$dir" "$label" || continue
 
 	if report "pycore-report --format html writes a page [$label]" "$dir/report.html" \
 		--format html "$dir/core" &&
