@@ -117,8 +117,10 @@ stress: deps
 # Fuzzing (issue #7): libFuzzer harnesses (tests/fuzz/fuzz_*.c) for the
 # parts that read untrusted bytes, built by clang with ASan and UBSan into
 # build/fuzz; each runs FUZZ_SECONDS on fresh seeds and the kept
-# regression inputs (tests/fuzz/run).
+# regression inputs (tests/fuzz/run); FUZZ_ONLY="fuzz_heap fuzz_layout"
+# runs only those.
 FUZZ_SECONDS ?= 60
+FUZZ_ONLY    ?=
 FUZZ_CFLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
                 -fno-sanitize-recover=undefined
 FUZZ_BIN     := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzzers/%,$(wildcard tests/fuzz/fuzz_*.c))
@@ -131,9 +133,10 @@ fuzzers: $(FUZZ_BIN)
 
 fuzz: deps
 	@scripts/install-deps clang
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all $(BUILD)/tools/layoutdump
 	@$(MAKE) --no-print-directory CC=clang BUILD=$(BUILD)/fuzz CFLAGS="$(FUZZ_CFLAGS)" fuzzers
-	@tests/fuzz/run $(BUILD)/fuzz/fuzzers $(FUZZ_SECONDS)
+	@FUZZ_ONLY="$(FUZZ_ONLY)" LAYOUTDUMP=$(BUILD)/tools/layoutdump \
+		tests/fuzz/run $(BUILD)/fuzz/fuzzers $(FUZZ_SECONDS)
 
 bench: deps
 	@$(MAKE) --no-print-directory all
