@@ -1,5 +1,6 @@
 /* test_dumppolicy.c — dump_policy(): the kernel's vma_dump_size() rules
- * (fs/coredump.c) over the facts smaps gives, one table row per case. */
+ * (fs/coredump.c) over the facts smaps gives, one table row per case; and
+ * dump_policy_python(), pycore-capture --filter python. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -36,7 +37,8 @@ static const char *decision_name(enum dump_decision d)
 	return "?";
 }
 
-static void run_rows(const struct row *rows, size_t n)
+/* rules: DUMP_RULES_PYTHON reads a row's filter as of_elf (0 or 1). */
+static void run_rows_under(enum dump_rules rules, const struct row *rows, size_t n)
 {
 	int bad = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -58,7 +60,8 @@ static void run_rows(const struct row *rows, size_t n)
 		m.rss_bytes = m.anon_bytes;
 		m.swap_bytes = r->swap_kb * 1024;
 		m.vmflags = r->vmflags;
-		got = dump_policy(&m, r->filter);
+		got = rules == DUMP_RULES_PYTHON ? dump_decide(rules, &m, 0x7f, r->filter != 0)
+						 : dump_policy(&m, r->filter);
 		if (got != r->want) {
 			print_error("row %zu (%s, filter %#x): got %s, want %s\n", i, r->what,
 				    r->filter, decision_name(got), decision_name(r->want));
@@ -69,7 +72,10 @@ static void run_rows(const struct row *rows, size_t n)
 		fail_msg("%d of %zu rows wrong", bad, n);
 }
 
-#define ROWS(t) run_rows(t, sizeof t / sizeof t[0])
+#define ROWS(t) run_rows_under(DUMP_RULES_KERNEL, t, sizeof t / sizeof t[0])
+/* Rows of the python rules: the filter column is of_elf. */
+#define PYROWS(t) run_rows_under(DUMP_RULES_PYTHON, t, sizeof t / sizeof t[0])
+enum { DATA = 0, ELF = 1 };
 
 #define LIBC "/usr/lib/x86_64-linux-gnu/libc.so.6"
 
@@ -233,6 +239,87 @@ static void test_untouched_private_anonymous_mappings_are_not_dumped(void **stat
 	ROWS(rows);
 }
 
+static void test_python_rules_keep_private_written_memory(void **state)
+{
+	(void)state;
+	static const struct row rows[] = {
+		{ "anon written", NULL, 0, PRIV, READ, 0, 132, 0, 0, DATA, DUMP_WHOLE },
+		{ "anon swapped out", NULL, 0, PRIV, READ, 0, 0, 16, 0, DATA, DUMP_WHOLE },
+		{ "heap", "[heap]", 0, PRIV, READ, 0, 4, 0, 0, DATA, DUMP_WHOLE },
+		{ "stack", "[stack]", 0, PRIV, READ, 0, 4, 0, 0, DATA, DUMP_WHOLE },
+		{ "named anon", "[anon:cpython]", 0, PRIV, READ, 0, 4, 0, 0, DATA, DUMP_WHOLE },
+		{ "anon untouched", NULL, 0, PRIV, READ, 0, 0, 0, 0, DATA, DUMP_NONE },
+		{ "stack guard", "[stack]", 0, PRIV, NOREAD, 0, 0, 0, 0, DATA, DUMP_NONE },
+		{ "hugetlb private", NULL, 0, PRIV, READ, 0, 0, 0, VMF_HUGETLB, DATA, DUMP_WHOLE },
+		{ "vdso", "[vdso]", 0, PRIV, READ, 0, 0, 0, 0, DATA, DUMP_WHOLE },
+		{ "vsyscall", "[vsyscall]", 0, PRIV, NOREAD, 0, 0, 0, 0, DATA, DUMP_WHOLE },
+		{ "dd anon", NULL, 0, PRIV, READ, 0, 64, 0, VMF_DONTDUMP, DATA, DUMP_NONE },
+		{ "io", NULL, 0, PRIV, READ, 0, 64, 0, VMF_IO, DATA, DUMP_NONE },
+		{ "[vvar]", "[vvar]", 0, PRIV, READ, 0, 0, 0, VMF_IO | VMF_PFNMAP, DATA, DUMP_NONE },
+	};
+	PYROWS(rows);
+}
+
+static void test_python_rules_keep_elf_data_and_headers(void **state)
+{
+	(void)state;
+	static const struct row rows[] = {
+		{ ".data written", LIBC, 77, PRIV, READ, 0x1d6000, 8, 0, 0, ELF, DUMP_WHOLE },
+		{ "relro written", LIBC, 77, PRIV, READ, 0x1d2000, 16, 0, 0, ELF, DUMP_WHOLE },
+		{ "header page", LIBC, 77, PRIV, READ, 0, 0, 0, 0, ELF, DUMP_HEADER_IF_ELF },
+		{ "text untouched", LIBC, 77, PRIV, READ, 0x28000, 0, 0, 0, ELF, DUMP_NONE },
+		{ ".data untouched", LIBC, 77, PRIV, READ, 0x1d6000, 0, 0, 0, ELF, DUMP_NONE },
+		{ "deleted library .data", "/tmp/x.so (deleted)", 9, PRIV, READ, 0x2000, 4, 0, 0, ELF, DUMP_WHOLE },
+		{ "dd .data", LIBC, 77, PRIV, READ, 0x1d6000, 8, 0, VMF_DONTDUMP, ELF, DUMP_NONE },
+	};
+	PYROWS(rows);
+}
+
+static void test_python_rules_drop_shared_and_data_files(void **state)
+{
+	(void)state;
+	static const struct row rows[] = {
+		{ "anon shared", NULL, 0, SHARED, READ, 0, 0, 0, 0, DATA, DUMP_NONE },
+		{ "/dev/zero (deleted)", "/dev/zero (deleted)", 1055, SHARED, READ, 0, 0, 0, 0, DATA, DUMP_NONE },
+		{ "memfd", "/memfd:arena (deleted)", 1029, SHARED, READ, 0, 0, 0, 0, DATA, DUMP_NONE },
+		{ "SysV shm", "/SYSV0000162e (deleted)", 32769, SHARED, READ, 0, 0, 0, 0, DATA, DUMP_NONE },
+		{ "multiprocessing arena", "/dev/shm/pym-1-x (deleted)", 40, SHARED, READ, 0, 0, 0, 0, DATA, DUMP_NONE },
+		{ "POSIX shm", "/dev/shm/psm_1", 41, SHARED, READ, 0, 0, 0, 0, DATA, DUMP_NONE },
+		{ "shared file", "/srv/data.bin", 42, SHARED, READ, 0, 0, 0, 0, DATA, DUMP_NONE },
+		{ "shared hugetlb", "/dev/hugepages/x", 3, SHARED, READ, 0, 0, 0, VMF_HUGETLB, DATA, DUMP_NONE },
+		{ "shared ELF", LIBC, 77, SHARED, READ, 0, 0, 0, 0, ELF, DUMP_NONE },
+		{ "locale archive", "/usr/lib/locale/locale-archive", 43, PRIV, READ, 0, 0, 0, 0, DATA, DUMP_NONE },
+		{ "data file copy, written", "/srv/data.bin", 42, PRIV, READ, 0, 64, 0, 0, DATA, DUMP_NONE },
+		{ "data file at 0x1000, written", "/srv/data.bin", 42, PRIV, READ, 0x1000, 4, 0, 0, DATA, DUMP_NONE },
+		{ "private memfd, written", "/memfd:x (deleted)", 44, PRIV, READ, 0, 8, 0, 0, DATA, DUMP_NONE },
+	};
+	PYROWS(rows);
+}
+
+static void test_rule_names(void **state)
+{
+	enum dump_rules r = DUMP_RULES_PYTHON;
+
+	(void)state;
+	assert_string_equal(dump_rules_name(DUMP_RULES_KERNEL), "kernel");
+	assert_string_equal(dump_rules_name(DUMP_RULES_PYTHON), "python");
+	assert_int_equal(dump_rules_parse("kernel", &r), 0);
+	assert_int_equal(r, DUMP_RULES_KERNEL);
+	assert_int_equal(dump_rules_parse("python", &r), 0);
+	assert_int_equal(r, DUMP_RULES_PYTHON);
+	assert_int_equal(dump_rules_parse("all", &r), -1);
+	assert_int_equal(dump_rules_parse("", &r), -1);
+	assert_int_equal(dump_rules_parse("Python", &r), -1);
+	/* The kernel rules through dump_decide are dump_policy's. */
+	{
+		struct pc_mapping m = { .start = 0x1000, .end = 0x2000, .readable = true,
+					.shared = true };
+		assert_int_equal(dump_decide(DUMP_RULES_KERNEL, &m, 0x33, false), DUMP_WHOLE);
+		assert_int_equal(dump_decide(DUMP_RULES_KERNEL, &m, 0x31, false), DUMP_NONE);
+		assert_int_equal(dump_decide(DUMP_RULES_PYTHON, &m, 0x33, false), DUMP_NONE);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -245,6 +332,10 @@ int main(void)
 		cmocka_unit_test(test_written_private_mappings_follow_bit_0),
 		cmocka_unit_test(test_untouched_private_file_mappings_follow_bits_2_and_4),
 		cmocka_unit_test(test_untouched_private_anonymous_mappings_are_not_dumped),
+		cmocka_unit_test(test_python_rules_keep_private_written_memory),
+		cmocka_unit_test(test_python_rules_keep_elf_data_and_headers),
+		cmocka_unit_test(test_python_rules_drop_shared_and_data_files),
+		cmocka_unit_test(test_rule_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
