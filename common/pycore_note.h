@@ -43,6 +43,15 @@
 #define PYCORE_ABSENT_DONTFORK   1   /* MADV_DONTFORK: not in the fork */
 #define PYCORE_ABSENT_WIPEONFORK 2   /* MADV_WIPEONFORK: zeros in the fork */
 
+/* The core was written under other rules than the kernel's
+ * (pycore-capture --filter): present only then.
+ *   u32 rules (PYCORE_RULES_*) | u32 the process's coredump_filter
+ *   | u64 bytes of memory the kernel's rules would have dumped
+ * Mappings the rules left out have PT_LOADs with p_filesz 0, as those the
+ * kernel's rules leave out: not damage. */
+#define PYCORE_NT_FILTER 0x50590006u
+#define PYCORE_RULES_PYTHON 1   /* dumppolicy.h: dump_policy_python() */
+
 #define PYCORE_CAPTURE_VERSION 1
 #define PYCORE_MODE_STOPPED  0   /* threads held stopped for the whole dump */
 #define PYCORE_MODE_SNAPSHOT 1   /* dumped from a copy-on-write fork */

@@ -40,6 +40,7 @@ struct options {
 	pid_t pid;
 	const char *output;
 	bool lz4, quiet, force, no_fork;
+	enum dump_rules rules;   /* --filter */
 	int workers;
 	uint64_t max_cow;        /* bytes; 0: no limit */
 };
@@ -67,8 +68,8 @@ static void catch_signals(void)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: pycore-capture [-o FILE] [--lz4] [--no-fork] [--max-cow-mb N] [--force]\n"
-		"                      [--quiet] PID\n"
+		"Usage: pycore-capture [-o FILE] [--lz4] [--no-fork] [--filter RULES]\n"
+		"                      [--max-cow-mb N] [--force] [--quiet] PID\n"
 		"Write a core file of the live process PID, like gdb's gcore.\n"
 		"\n"
 		"  -o, --output FILE   write FILE (default: core.PID, or core.PID.lz4)\n"
@@ -76,6 +77,10 @@ static void usage(FILE *f)
 		"      --no-fork       hold the process for the whole dump (stop-the-world)\n"
 		"                      instead of dumping a copy-on-write snapshot of it\n"
 		"      --max-cow-mb N  abandon a snapshot whose copy-on-write memory passes N MB\n"
+		"      --filter RULES  which memory goes in: 'kernel' (default) the kernel's rules\n"
+		"                      and the process's coredump_filter; 'python' only what\n"
+		"                      pycore-report and a backtrace need: no shared memory,\n"
+		"                      no mapped data files\n"
 		"  -f, --force         replace FILE if it exists\n"
 		"  -j, --threads N     compression threads for --lz4 (default: CPUs)\n"
 		"  -q, --quiet         no progress and no summary\n"
@@ -95,7 +100,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "force", no_argument, 0, 'f' },        { "quiet", no_argument, 0, 'q' },
 		{ "threads", required_argument, 0, 'j' },{ "help", no_argument, 0, 'h' },
 		{ "version", no_argument, 0, 'V' },      { "no-fork", no_argument, 0, 'F' },
-		{ "max-cow-mb", required_argument, 0, 'M' }, { 0, 0, 0, 0 },
+		{ "max-cow-mb", required_argument, 0, 'M' }, { "filter", required_argument, 0, 'R' },
+		{ 0, 0, 0, 0 },
 	};
 	char *end;
 	int c;
@@ -115,6 +121,10 @@ static int parse_args(int argc, char **argv, struct options *o)
 				return pc_fail(PC_EUSAGE, 0, "--threads takes 1 to 64");
 			break;
 		case 'F': o->no_fork = true; break;
+		case 'R':
+			if (dump_rules_parse(optarg, &o->rules) < 0)
+				return pc_fail(PC_EUSAGE, 0, "--filter takes 'kernel' or 'python'");
+			break;
 		case 'M': {
 			long long mb = strtoll(optarg, &end, 10);
 			if (*end || end == optarg || mb < 1 || mb > (1ll << 40))
@@ -147,6 +157,7 @@ struct outcome {
 	int niceness;            /* before the dump of a snapshot */
 	double pause_s, total_s;
 	uint64_t core_size, stored, cow_bytes;
+	uint64_t dump_bytes;     /* memory in the core, holes included */
 	struct pc_write_ctl ctl;
 };
 
@@ -294,6 +305,7 @@ static int capture(const struct options *o, struct pc_target *t,
 	if (rc == 0 && interrupted)
 		rc = pc_fail(PC_EINTR, 0, "interrupted by signal %d", interrupted);
 	res->core_size = plan.total_size;
+	res->dump_bytes = plan.dump_bytes;
 	res->stored = sink->stored;
 	res->total_s = pc_now() - t0;
 out:
@@ -329,6 +341,10 @@ static void print_summary(const struct options *o, const struct pc_target *t,
 		path, (int)t->pid, t->tracer.nthreads, t->maps.n, (double)r->core_size / 1e6,
 		(double)r->stored / 1e6, r->total_s, r->pause_s,
 		r->mode == PYCORE_MODE_SNAPSHOT ? "snapshot" : "stop-the-world");
+	if (t->rules != DUMP_RULES_KERNEL)
+		fprintf(stderr, "pycore-capture: --filter %s: %.1f MB of memory in the core, "
+			"%.1f MB under the kernel's rules\n", dump_rules_name(t->rules),
+			(double)r->dump_bytes / 1e6, (double)t->kernel_bytes / 1e6);
 	/* What --max-cow-mb watched, so its limit can be chosen from a run. */
 	if (o->max_cow && r->mode == PYCORE_MODE_SNAPSHOT)
 		fprintf(stderr, "pycore-capture: the snapshot cost at most %.1f MB of "
@@ -368,6 +384,7 @@ int main(int argc, char **argv)
 	/* The tracer is a worker process that outlives us (supervise.h). */
 	supervise();
 	catch_signals();
+	t.rules = o.rules;
 	if (target_check(&t, o.pid) < 0 || outfile_open(&out, path, o.force) < 0 ||
 	    note_python_facts(&t) < 0 || capture(&o, &t, &out, &res) < 0 ||
 	    outfile_commit(&out) < 0) {

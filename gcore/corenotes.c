@@ -214,6 +214,23 @@ static int add_absent_note(struct pc_notes *out, const struct pc_target *t)
 	return rc;
 }
 
+/* Which rules left mappings out, when not the kernel's
+ * (docs/pycore-note.md): a reader must not take them for damage. */
+static int add_filter_note(struct pc_notes *out, const struct pc_target *t)
+{
+	struct pc_bytes b = { 0 };
+	int rc;
+
+	_Static_assert(DUMP_RULES_PYTHON == PYCORE_RULES_PYTHON, "one numbering of the rules");
+	bytes_u32(&b, (uint32_t)t->rules);
+	bytes_u32(&b, t->coredump_filter);
+	bytes_u64(&b, t->kernel_bytes);
+	rc = b.failed ? pc_fail(PC_EINTERNAL, ENOMEM, "building the PYCORE note")
+		      : notes_add(out, PYCORE_NOTE_NAME, PYCORE_NT_FILTER, b.data, b.len);
+	bytes_free(&b);
+	return rc;
+}
+
 static int add_pycore_notes(struct pc_notes *out, const struct pc_target *t,
 			    const struct timespec *at, int mode)
 {
@@ -231,6 +248,8 @@ static int add_pycore_notes(struct pc_notes *out, const struct pc_target *t,
 			       t->python_facts_len);
 	if (rc == 0 && t->nabsent)
 		rc = add_absent_note(out, t);
+	if (rc == 0 && t->rules != DUMP_RULES_KERNEL)
+		rc = add_filter_note(out, t);
 	bytes_free(&cap);
 	bytes_free(&mods);
 	return rc;

@@ -119,9 +119,29 @@ static int add_module(struct pc_target *t, const struct pc_mapping *m,
 	return 0;
 }
 
-/* Decide each mapping's dump length, and find the ELF files: the first page
- * of every offset-0 file mapping tells whether it is one.  A mapping
- * absent from a snapshot has nothing to read. */
+/* A mapping of a file found to be ELF (by its offset-0 mapping, which
+ * comes first in address order). */
+static bool of_module(const struct pc_target *t, const struct pc_mapping *m)
+{
+	for (size_t i = 0; m->path && i < t->nmodules; i++)
+		if (strcmp(t->modules[i].path, m->path) == 0)
+			return true;
+	return false;
+}
+
+/* Bytes a decision takes from m (elf: its first page is an ELF header). */
+static uint64_t decided_len(enum dump_decision d, const struct pc_mapping *m, bool elf)
+{
+	if (d == DUMP_WHOLE)
+		return m->end - m->start;
+	return d == DUMP_HEADER_IF_ELF && elf ? PAGE : 0;
+}
+
+/* Decide each mapping's dump length under t->rules, and find the ELF
+ * files: the first page of every offset-0 file mapping tells whether it
+ * is one.  A mapping absent from a snapshot has nothing to read.  Under
+ * other rules than the kernel's, t->kernel_bytes is what the kernel's
+ * would have dumped. */
 static int plan_mappings(struct pc_target *t)
 {
 	uint8_t page[PAGE];
@@ -129,9 +149,10 @@ static int plan_mappings(struct pc_target *t)
 	t->dump_len = calloc(t->maps.n ? t->maps.n : 1, sizeof *t->dump_len);
 	if (!t->dump_len)
 		return pc_fail(PC_EINTERNAL, ENOMEM, "planning the core");
+	t->kernel_bytes = 0;
 	for (size_t i = 0; i < t->maps.n; i++) {
 		const struct pc_mapping *m = &t->maps.v[i];
-		enum dump_decision d = dump_policy(m, t->coredump_filter);
+		enum dump_decision d;
 		bool elf = false;
 
 		if (t->absent && t->absent[i])
@@ -145,10 +166,10 @@ static int plan_mappings(struct pc_target *t)
 			if (elf && add_module(t, m, page) < 0)
 				return -1;
 		}
-		if (d == DUMP_WHOLE)
-			t->dump_len[i] = m->end - m->start;
-		else if (d == DUMP_HEADER_IF_ELF && elf)
-			t->dump_len[i] = PAGE;
+		d = dump_decide(t->rules, m, t->coredump_filter, mapping_is_file(m) && of_module(t, m));
+		t->dump_len[i] = decided_len(d, m, elf);
+		if (t->rules != DUMP_RULES_KERNEL)
+			t->kernel_bytes += decided_len(dump_policy(m, t->coredump_filter), m, elf);
 	}
 	return 0;
 }

@@ -7,6 +7,7 @@
 
 #include "../common/buildid.h"
 #include "../common/pycore_note.h"
+#include "dumppolicy.h"
 #include "memread.h"
 #include "procfs.h"
 #include "procmaps.h"
@@ -38,6 +39,8 @@ struct pc_target {
 	struct pc_tracer tracer;
 	struct pc_maplist maps;
 	uint64_t *dump_len;      /* per mapping: bytes to dump from its start */
+	enum dump_rules rules;   /* which rules chose dump_len (--filter) */
+	uint64_t kernel_bytes;   /* with other rules: what the kernel's would dump */
 	uint8_t *absent;         /* per mapping, snapshots only: ABSENT_* or 0 */
 	size_t nabsent;          /* mappings with a non-zero absent */
 	struct pc_module *modules;
