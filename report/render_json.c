@@ -238,8 +238,10 @@ int render_json(FILE *out, const struct report *r)
 	put_str(out, r->library);
 	fputs(", \"layout_source\": ", out);
 	put_str(out, r->layout_source);
-	fprintf(out, "},\n  \"process\": {\"pid\": %d, \"threads\": %zu},\n", (int)r->pid,
+	fprintf(out, "},\n  \"process\": {\"pid\": %d, \"threads\": %zu, \"filter\": ", (int)r->pid,
 		r->nthreads_core);
+	put_str(out, r->filter);
+	fputs("},\n", out);
 	fprintf(out, "  \"totals\": {\"objects\": %llu, \"bytes\": %llu},\n",
 		(unsigned long long)c->objects, (unsigned long long)c->bytes);
 	put_rows(out, "types", c->types, c->ntypes);

@@ -27,7 +27,7 @@ static const char *fit(const char *name, char *buf, size_t width)
 static void header(FILE *out, const struct report *r)
 {
 	const struct census *c = &r->census;
-	char h[32];
+	char h[32], k[32];
 
 	fprintf(out, "Python %s, layout from %s\n", r->version, r->layout_source);
 	fprintf(out, "  executable %s\n", r->executable ? r->executable : "?");
@@ -38,6 +38,11 @@ static void header(FILE *out, const struct report *r)
 	fprintf(out, "Heap: %llu objects, %llu bytes (%s) by sys.getsizeof\n",
 		(unsigned long long)c->objects, (unsigned long long)c->bytes,
 		bytesize_format(c->bytes, BYTESIZE_BINARY, h, sizeof h));
+	if (r->filter)
+		fprintf(out, "Filtered: captured with --filter %s, %s of memory in the core (%s "
+			"under the kernel's rules): shared memory and mapped data files left out\n",
+			r->filter, bytesize_format(r->filter_core_bytes, BYTESIZE_DECIMAL, h, sizeof h),
+			bytesize_format(r->filter_kernel_bytes, BYTESIZE_DECIMAL, k, sizeof k));
 	if (r->warning[0])
 		fprintf(out, "Warning: %s\n", r->warning);
 	fputc('\n', out);

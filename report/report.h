@@ -26,6 +26,9 @@ struct report {
 	struct census census;
 	struct pc_thread_stack *threads;   /* Python thread states */
 	size_t nthreads;
+	const char *filter;          /* pycore-capture --filter rules ("python"), or NULL */
+	uint64_t filter_kernel_bytes;  /* memory the kernel's rules would have dumped */
+	uint64_t filter_core_bytes;    /* memory the core holds */
 	char warning[512];           /* what could not be read, or "" */
 
 	bool leaks_done;             /* the graph was analysed (not --no-leaks) */

@@ -10,7 +10,9 @@
 #include "../analyze/pystack.h"
 #include "../common/bytesize.h"
 #include "../common/error.h"
+#include "../common/le.h"
 #include "../common/progress.h"
+#include "../common/pycore_note.h"
 #include "cliopts.h"
 #include "report.h"
 
@@ -140,6 +142,21 @@ static uint64_t described_bytes(const struct pc_core *core)
 	return sum;
 }
 
+/* A core written under pycore-capture --filter (its PYCORE_NT_FILTER
+ * note): memory left out on purpose, which is neither damage nor
+ * truncation. */
+static void describe_filter(struct report *r, const struct pc_core *core)
+{
+	size_t len;
+	const uint8_t *d = core_note(core, PYCORE_NOTE_NAME, PYCORE_NT_FILTER, &len);
+
+	if (!d || len < 16)
+		return;
+	r->filter = le_get32(d) == PYCORE_RULES_PYTHON ? "python" : "unknown";
+	r->filter_kernel_bytes = le_get64(d + 8);
+	r->filter_core_bytes = described_bytes(core);
+}
+
 /* What the report could not see, most important first: a truncated file
  * (a kernel core cut by ulimit -c, a half-finished copy: the report covers
  * what is there), heap regions that could not be read, a collection in
@@ -161,8 +178,11 @@ static void describe_damage(struct report *r, const struct pc_core *core)
 		return;
 	if (r->census.heap.unreadable)
 		snprintf(r->warning + at, sizeof r->warning - at, "%llu regions of the heap could not "
-			 "be read, so the counts are a lower bound; the first: %s",
-			 (unsigned long long)r->census.heap.unreadable, r->census.heap.damage);
+			 "be read, so the counts are a lower bound; the first: %s%s",
+			 (unsigned long long)r->census.heap.unreadable, r->census.heap.damage,
+			 r->filter ? " (the core was captured with --filter, which leaves out shared "
+				     "memory and mapped data files: a custom allocator's objects there "
+				     "need the kernel's rules)" : "");
 	else if (!missing && r->census.heap.gc_collecting)
 		snprintf(r->warning, sizeof r->warning, "the core was taken during a garbage "
 			 "collection: objects it was examining may be missing");
@@ -234,6 +254,7 @@ static int analyse(const struct options *o, struct pc_image *img, struct pc_py *
 	}
 	if (pystack_threads(py, &r->threads, &r->nthreads) < 0)
 		return pc_wrap("%s: reading thread stacks", o->core);
+	describe_filter(r, img->core);
 	describe_damage(r, img->core);
 	return 0;
 }
