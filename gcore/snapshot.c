@@ -91,6 +91,30 @@ static bool reap_in_target(struct pc_thread *th, uint64_t insn, pid_t child)
 	return res.ret == child;
 }
 
+/* Kill the child from inside the target, where its id is the clone's
+ * return value: we may not know it by any id of ours. */
+static void kill_in_target(struct pc_thread *th, uint64_t insn, pid_t child)
+{
+	const uint64_t args[6] = { (uint64_t)child, SIGKILL, 0, 0, 0, 0 };
+	struct inject_result res;
+
+	if (inject_syscall(th, insn, SYS_kill, args, &res) < 0)
+		pc_clear_error();
+}
+
+/* The id process pid (ours) has in its own pid namespace. */
+static pid_t id_inside(pid_t pid)
+{
+	char *status = procfs_slurp(pid, "status", NULL);
+	long id = pid;
+
+	if (status)
+		procfs_status_last(status, "NSpid", &id, NULL);
+	free(status);
+	pc_clear_error();
+	return (pid_t)id;
+}
+
 static void kill_child(struct pc_snapshot *s)
 {
 	kill(s->child, SIGKILL);
@@ -125,11 +149,16 @@ int snapshot_fork(struct pc_snapshot *s, struct pc_tracer *tr, struct pc_memread
 		snprintf(why, whylen, "its clone failed: %s", strerror((int)-res.ret));
 		return 0;
 	}
-	s->child = (pid_t)res.ret;
-	if (res.new_child != s->child) {
+	/* In a container the clone returns the id the target knows its child
+	 * by; the ptrace event gives ours. */
+	s->ns_child = (pid_t)res.ret;
+	s->child = res.new_child;
+	if (!s->child || id_inside(s->child) != s->ns_child) {
 		/* Not attached to us: it must not live a moment longer. */
-		kill(s->child, SIGKILL);
-		for (int i = 0; i < 1000 && !reap_in_target(th, s->insn, s->child); i++)
+		if (s->child)
+			kill_child(s);
+		kill_in_target(th, s->insn, s->ns_child);
+		for (int i = 0; i < 1000 && !reap_in_target(th, s->insn, s->ns_child); i++)
 			;
 		s->child = 0;
 		return pc_fail(PC_EINTERNAL, 0, "the forked copy was not attached to the tracer");
@@ -138,7 +167,7 @@ int snapshot_fork(struct pc_snapshot *s, struct pc_tracer *tr, struct pc_memread
 	    ptrace(PTRACE_SETOPTIONS, s->child, 0, PTRACE_O_EXITKILL) < 0) {
 		int err = errno;
 		kill_child(s);
-		reap_in_target(th, s->insn, s->child);
+		reap_in_target(th, s->insn, s->ns_child);
 		s->child = 0;
 		return pc_fail(PC_EINTERNAL, err, "holding the snapshot process");
 	}
@@ -246,7 +275,7 @@ void snapshot_end(struct pc_snapshot *s)
 	 * zombie under the target if we died between the two steps. */
 	kill_child(s);
 	held = hold_target(s->target, &th);
-	if (held ? !reap_in_target(&th, s->insn, s->child)
+	if (held ? !reap_in_target(&th, s->insn, s->ns_child)
 		 : kill(s->target, 0) == 0)   /* a dead target's zombies go to init */
 		s->zombie = s->child;
 	if (held)

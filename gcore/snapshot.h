@@ -42,6 +42,9 @@
 struct pc_snapshot {
 	pid_t target;
 	pid_t child;        /* the stopped copy, 0 when none exists */
+	pid_t ns_child;     /* its id in the target's pid namespace (which
+			     * differs in a container): what the target's
+			     * clone returned and its wait4 takes */
 	uint64_t insn;      /* the syscall instruction used for injections */
 	pid_t zombie;       /* out of snapshot_end: the copy, if it may be left
 			     * a zombie under the target; else 0 */
