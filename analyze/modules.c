@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <stdio.h>
@@ -136,6 +137,8 @@ static int try_file(struct pc_module *m, const char *candidate)
 	n = file_build_id(e->elf, id);
 	if (m->build_id_len && (n != m->build_id_len || memcmp(id, m->build_id, n) != 0)) {
 		close_elf(e);
+		if (!m->rejected && !(m->rejected = strdup(candidate)))
+			return pc_fail(PC_EINTERNAL, ENOMEM, "opening %s", candidate);
 		return 0;
 	}
 	m->found = strdup(candidate);
@@ -147,6 +150,27 @@ static int try_file(struct pc_module *m, const char *candidate)
 	if (!m->have_bias)
 		m->have_bias = file_bias(e->elf, m->start, &m->bias) == 0;
 	return 1;
+}
+
+/* The links distributions keep from a build-id to its binary: Fedora's
+ * /usr/lib/.build-id/xx/yyyy (the binary itself; the .debug files beside
+ * them hold no code or data and are not used), and the same name under
+ * /usr/lib/debug. */
+static int search_build_id(struct pc_module *m, const char *root)
+{
+	static const char *const dirs[] = { "/usr/lib/.build-id", "/usr/lib/debug/.build-id" };
+	char hex[2 * BUILD_ID_MAX + 1], buf[4096];
+	int rc;
+
+	if (m->build_id_len < 2)
+		return 0;
+	build_id_hex(m->build_id, m->build_id_len, hex);
+	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+		snprintf(buf, sizeof buf, "%s%s/%.2s/%s", root, dirs[i], hex, hex + 2);
+		if ((rc = try_file(m, buf)) != 0)
+			return rc;
+	}
+	return 0;
 }
 
 static int search_file(struct pc_module *m, const struct pc_search *s, int is_exe)
@@ -169,6 +193,14 @@ static int search_file(struct pc_module *m, const struct pc_search *s, int is_ex
 			return rc;
 		dir += n + (dir[n] == ':');
 	}
+	if ((rc = search_build_id(m, s->sysroot ? s->sysroot : "")) != 0)
+		return rc;
+	if (s->map_files && m->end) {
+		snprintf(buf, sizeof buf, "/proc/%d/map_files/%" PRIx64 "-%" PRIx64,
+			 (int)s->map_files, m->start, m->end);
+		if ((rc = try_file(m, buf)) != 0)
+			return rc;
+	}
 	return s->sysroot ? 0 : try_file(m, m->path);
 }
 
@@ -189,6 +221,7 @@ static int add_module(struct pc_core *core, struct pc_modules *out,
 	memset(m, 0, sizeof *m);
 	m->path = f->path;
 	m->start = f->start;
+	m->end = f->end;
 	if (core_read_all(core, f->start, page, PAGE) == 0) {
 		if (!is_elf_image(page, PAGE))
 			return 0;                  /* a data file, not a module */
@@ -237,6 +270,7 @@ void modules_free(struct pc_modules *mods)
 {
 	for (size_t i = 0; i < mods->n; i++) {
 		free(mods->v[i].found);
+		free(mods->v[i].rejected);
 		close_elf(mods->v[i].elf);
 	}
 	free(mods->v);

@@ -4,9 +4,9 @@
  * A module is every file NT_FILE maps at file offset 0 that is an ELF
  * image.  Its build-id and load bias come from its first page in the core
  * (kept by every core writer that follows the kernel's ELF-headers rule),
- * else from the PYCORE note; the file is then looked for under --sysroot,
- * in --lib-search-path, at --exe, and where the process saw it, and used
- * only when its build-id matches.
+ * else from the PYCORE note; the file is then looked for at --exe, under
+ * --sysroot, in --lib-search-path, by build-id (.build-id/xx/yyyy links),
+ * and where the process saw it, and used only when its build-id matches.
  */
 #ifndef PYCORE_MODULES_H
 #define PYCORE_MODULES_H
@@ -20,12 +20,13 @@
 
 struct pc_module {
 	const char *path;            /* as the process saw it (borrowed from the core) */
-	uint64_t start;              /* where its offset-0 mapping began */
+	uint64_t start, end;         /* its offset-0 mapping */
 	uint64_t bias;               /* run-time address = st_value + bias */
 	int have_bias;
 	uint8_t build_id[BUILD_ID_MAX];
 	size_t build_id_len;         /* 0: the core does not say */
 	char *found;                 /* the matching file on disk, or NULL */
+	char *rejected;              /* the first file tried whose build-id differed */
 	struct pc_elf *elf;          /* open when found */
 };
 
@@ -38,6 +39,9 @@ struct pc_search {
 	const char *sysroot;         /* prefix for every path, e.g. a container's root */
 	const char *lib_path;        /* DIR[:DIR...] searched by file name */
 	const char *exe;             /* the executable, wherever it is now */
+	pid_t map_files;             /* a live process: its /proc/PID/map_files
+				      * links (the very files mapped, even deleted
+				      * or replaced; root only), tried last */
 };
 
 /* List the modules and look for their files.  A missing file is not an

@@ -43,6 +43,20 @@
 #define PYCORE_ABSENT_DONTFORK   1   /* MADV_DONTFORK: not in the fork */
 #define PYCORE_ABSENT_WIPEONFORK 2   /* MADV_WIPEONFORK: zeros in the fork */
 
+/* The process's namespaces and the ids it knows itself by (always written
+ * by pycore-capture):
+ *   u32 flags (PYCORE_NS_*) | i32 pid (ours, as the capture note's)
+ *   | i32 pid in its own pid namespace | u32 thread count T
+ *   | u64 inode of its mount namespace | u64 inode of its pid namespace
+ *   | u32 root path bytes R (with its NUL) | u32 reserved
+ *   | T × { i32 tid (ours) | i32 tid in its namespace }
+ *   | root path (/proc/PID/root as the capture saw it) | zero padding to 8
+ */
+#define PYCORE_NT_NAMESPACES 0x50590005u
+#define PYCORE_NS_MNT  1u   /* another mount namespace than the capture's */
+#define PYCORE_NS_PID  2u   /* another pid namespace than the capture's */
+#define PYCORE_NS_ROOT 4u   /* another root directory (paths are relative to it) */
+
 /* The core was written under other rules than the kernel's
  * (pycore-capture --filter): present only then.
  *   u32 rules (PYCORE_RULES_*) | u32 the process's coredump_filter

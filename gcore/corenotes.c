@@ -34,11 +34,16 @@ static void fill_prstatus(struct elf_prstatus *pr, const struct pc_target *t,
 {
 	long hz = sysconf(_SC_CLK_TCK);
 
+	/* The ids the process knows itself by, as the kernel writes them (it
+	 * dumps from inside the process): in a container, its own pid
+	 * namespace's.  They are what the threads' pthread structs and
+	 * Python's thread states hold, and what gdb matches them with; the
+	 * PYCORE namespaces note keeps ours. */
 	memset(pr, 0, sizeof *pr);
-	pr->pr_pid = th->tid;
-	pr->pr_ppid = t->stat.ppid;
-	pr->pr_pgrp = t->stat.pgrp;
-	pr->pr_sid = t->stat.session;
+	pr->pr_pid = th->ns_tid ? th->ns_tid : th->tid;
+	pr->pr_ppid = t->ns_ppid;
+	pr->pr_pgrp = t->ns_pgrp;
+	pr->pr_sid = t->ns_sid;
 	if (th->resend_signal) {
 		pr->pr_cursig = (short)th->resend_signal;
 		pr->pr_info.si_signo = th->resend_signal;
@@ -74,10 +79,10 @@ static void fill_prpsinfo(struct elf_prpsinfo *ps, const struct pc_target *t)
 	ps->pr_flag = t->stat.flags;
 	ps->pr_uid = t->uid;
 	ps->pr_gid = t->gid;
-	ps->pr_pid = t->pid;
-	ps->pr_ppid = t->stat.ppid;
-	ps->pr_pgrp = t->stat.pgrp;
-	ps->pr_sid = t->stat.session;
+	ps->pr_pid = t->ns_pid;
+	ps->pr_ppid = t->ns_ppid;
+	ps->pr_pgrp = t->ns_pgrp;
+	ps->pr_sid = t->ns_sid;
 	memcpy(ps->pr_fname, t->stat.comm, sizeof ps->pr_fname - 1);
 	/* psargs is the command line with its NULs turned into spaces. */
 	memcpy(ps->pr_psargs, t->cmdline, n);
@@ -148,6 +153,34 @@ static int build_pycore_capture(struct pc_bytes *b, const struct pc_target *t,
 	bytes_put(b, t->exe, exe_len);
 	bytes_pad(b, 8);
 	return b->failed ? pc_fail(PC_EINTERNAL, ENOMEM, "building the PYCORE note") : 0;
+}
+
+static int add_namespaces_note(struct pc_notes *out, const struct pc_target *t)
+{
+	const char *root = t->root ? t->root : "";
+	size_t rlen = strlen(root) + 1;
+	struct pc_bytes b = { 0 };
+	int rc;
+
+	bytes_u32(&b, t->ns_flags);
+	bytes_u32(&b, (uint32_t)t->pid);
+	bytes_u32(&b, (uint32_t)t->ns_pid);
+	bytes_u32(&b, (uint32_t)t->tracer.nthreads);
+	bytes_u64(&b, t->mnt_ns);
+	bytes_u64(&b, t->pid_ns);
+	bytes_u32(&b, (uint32_t)rlen);
+	bytes_u32(&b, 0);
+	for (size_t i = 0; i < t->tracer.nthreads; i++) {
+		const struct pc_thread *th = &t->tracer.threads[i];
+		bytes_u32(&b, (uint32_t)th->tid);
+		bytes_u32(&b, (uint32_t)(th->ns_tid ? th->ns_tid : th->tid));
+	}
+	bytes_put(&b, root, rlen);
+	bytes_pad(&b, 8);
+	rc = b.failed ? pc_fail(PC_EINTERNAL, ENOMEM, "building the PYCORE note")
+		      : notes_add(out, PYCORE_NOTE_NAME, PYCORE_NT_NAMESPACES, b.data, b.len);
+	bytes_free(&b);
+	return rc;
 }
 
 static int add_thread_regsets(struct pc_notes *out, const struct pc_thread *th)
@@ -250,6 +283,8 @@ static int add_pycore_notes(struct pc_notes *out, const struct pc_target *t,
 		rc = add_absent_note(out, t);
 	if (rc == 0 && t->rules != DUMP_RULES_KERNEL)
 		rc = add_filter_note(out, t);
+	if (rc == 0)
+		rc = add_namespaces_note(out, t);
 	bytes_free(&cap);
 	bytes_free(&mods);
 	return rc;

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,4 +136,53 @@ int procfs_status_dec(const char *text, const char *key, long *out)
 		return -1;
 	*out = strtol(v, NULL, 10);
 	return 0;
+}
+
+int procfs_status_last(const char *text, const char *key, long *out, int *depth)
+{
+	const char *v = find_key(text, key);
+	int n = 0;
+
+	if (!v)
+		return -1;
+	for (;;) {
+		char *end;
+		long x = strtol(v, &end, 10);
+		if (end == v)
+			break;
+		*out = x;
+		n++;
+		v = end;
+		if (*v == '\n')
+			break;
+	}
+	if (depth)
+		*depth = n;
+	return n ? 0 : -1;
+}
+
+char *procfs_root(pid_t pid)
+{
+	char link[64], buf[PATH_MAX];
+	ssize_t n;
+
+	snprintf(link, sizeof link, "/proc/%d/root", (int)pid);
+	n = readlink(link, buf, sizeof buf - 1);
+	if (n <= 0)
+		return NULL;
+	buf[n] = '\0';
+	return strdup(buf);
+}
+
+bool procfs_unroot(char *path, const char *root)
+{
+	size_t n;
+
+	if (!path || !root || root[0] != '/' || strcmp(root, "/") == 0)
+		return false;
+	n = strlen(root);
+	if (strncmp(path, root, n) != 0 || path[n] != '/')
+		return false;
+	memmove(path, path + n, strlen(path + n) + 1);
+	return true;
 }

@@ -2,6 +2,7 @@
 #ifndef PYCORE_PROCFS_H
 #define PYCORE_PROCFS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -31,5 +32,22 @@ int procfs_read_stat(pid_t pid, const char *name, struct pc_procstat *st);
  * (TracerPid).  Returns 0, or -1 when the key is absent. */
 int procfs_status_hex(const char *text, const char *key, uint64_t *out);
 int procfs_status_dec(const char *text, const char *key, long *out);
+
+/* The last number of a status line that lists one per pid namespace, from
+ * the reader's to the process's own ("NSpid:\t4242\t1"): the value in the
+ * process's own namespace.  *depth (if not NULL) gets how many numbers the
+ * line has.  Returns 0, or -1 when the key is absent (kernels before 4.1). */
+int procfs_status_last(const char *text, const char *key, long *out, int *depth);
+
+/* The process's root directory as this process sees it (the target of
+ * /proc/PID/root), malloc'ed; NULL when it cannot be read. */
+char *procfs_root(pid_t pid);
+
+/* A path as /proc/PID/maps or /proc/PID/exe shows it to us is relative to
+ * our root; the process (and the kernel's own core dump) sees it relative
+ * to its root.  When root is not "/" and path lies under it, cut root off
+ * path, in place ("/srv/r/opt/x" under "/srv/r" becomes "/opt/x").
+ * Returns true when path was changed. */
+bool procfs_unroot(char *path, const char *root);
 
 #endif

@@ -146,14 +146,27 @@ fail:
 
 static int read_and_parse(pid_t pid, const char *file, struct pc_maplist *out)
 {
-	char *text = procfs_slurp(pid, file, NULL);
+	char *text = procfs_slurp(pid, file, NULL), *root;
 	int rc;
 
 	if (!text)
 		return -1;
 	rc = procmaps_parse(text, out);
 	free(text);
+	/* Paths as the process sees them (and the kernel would write them in
+	 * its core), not as our root shows them: a chroot's prefix goes. */
+	if (rc == 0 && (root = procfs_root(pid)) != NULL) {
+		procmaps_unroot(out, root);
+		free(root);
+	}
 	return rc;
+}
+
+void procmaps_unroot(struct pc_maplist *list, const char *root)
+{
+	for (size_t i = 0; i < list->n; i++)
+		if (mapping_is_file(&list->v[i]))
+			procfs_unroot(list->v[i].path, root);
 }
 
 int procmaps_read(pid_t pid, struct pc_maplist *out)

@@ -51,6 +51,11 @@ int procmaps_read_layout(pid_t pid, struct pc_maplist *out);
 
 void procmaps_free(struct pc_maplist *list);
 
+/* The file paths of list made relative to the process's root directory
+ * root (procfs_unroot()); procmaps_read() and procmaps_read_layout() do
+ * this with the root of /proc/PID/root. */
+void procmaps_unroot(struct pc_maplist *list, const char *root);
+
 /* True for mappings of a real file, not "[heap]", "[stack]" or anonymous. */
 bool mapping_is_file(const struct pc_mapping *m);
 

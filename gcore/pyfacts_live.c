@@ -7,6 +7,7 @@
 #include "procmaps.h"
 
 #include <elf.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,10 +55,15 @@ int pyfacts_live(pid_t pid, char **text, size_t *len)
 	struct pc_core_segment *segs = NULL;
 	struct pc_core_file *files = NULL;
 	size_t nsegs, nfiles;
-	struct pc_search search = { 0 };
+	char root[64];
+	/* The binaries as the process sees them, through its root: in a
+	 * container, where its paths lead (the same path on our side may
+	 * hold another file, or none); then the mapped file itself. */
+	struct pc_search search = { .sysroot = root, .map_files = pid };
 	struct pc_image img;
 	int rc = -1;
 
+	snprintf(root, sizeof root, "/proc/%d/root", (int)pid);
 	memreader_init(&mem, pid, MEMREAD_VM_READV);
 	if (procmaps_read_layout(pid, &maps) < 0 || describe(&maps, &segs, &nsegs, &files, &nfiles) < 0)
 		goto out;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define PAGE 4096u
@@ -50,6 +51,69 @@ int target_check(struct pc_target *t, pid_t pid)
 	return 0;
 }
 
+/* The inode of /proc/PID/ns/NAME, or 0. */
+static uint64_t ns_inode(const char *pid, const char *name)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof path, "/proc/%s/ns/%s", pid, name);
+	return stat(path, &st) == 0 ? (uint64_t)st.st_ino : 0;
+}
+
+/* The parent's pid in the process's own pid namespace: the last of the
+ * parent's NSpid when the parent is as deep (then in the same namespace,
+ * as a child's namespace is its parent's or one below), else 0, as the
+ * kernel writes it for a namespace's first process. */
+static pid_t ns_parent(const struct pc_target *t, int depth)
+{
+	char *status;
+	long id = 0;
+	int pdepth = 0;
+
+	status = t->stat.ppid > 0 ? procfs_slurp(t->stat.ppid, "status", NULL) : NULL;
+	if (status && procfs_status_last(status, "NSpid", &id, &pdepth) == 0 && pdepth != depth)
+		id = 0;
+	free(status);
+	pc_clear_error();
+	return (pid_t)id;
+}
+
+/* Which namespaces of the process are not ours, the ids it knows itself
+ * by, and its root directory.  A kernel without NSpid (before 4.1) gives
+ * the ids we see. */
+static void read_namespaces(struct pc_target *t, const char *status)
+{
+	char pid[16];
+	long v;
+	int depth = 1;
+
+	snprintf(pid, sizeof pid, "%d", (int)t->pid);
+	t->ns_flags = 0;
+	t->ns_pid = t->pid;
+	t->ns_ppid = t->stat.ppid;
+	t->ns_pgrp = t->stat.pgrp;
+	t->ns_sid = t->stat.session;
+	if (procfs_status_last(status, "NSpid", &v, &depth) == 0) {
+		t->ns_pid = (pid_t)v;
+		t->ns_ppid = depth > 1 ? ns_parent(t, depth) : t->stat.ppid;
+	}
+	if (procfs_status_last(status, "NSpgid", &v, NULL) == 0)
+		t->ns_pgrp = (pid_t)v;
+	if (procfs_status_last(status, "NSsid", &v, NULL) == 0)
+		t->ns_sid = (pid_t)v;
+	t->mnt_ns = ns_inode(pid, "mnt");
+	t->pid_ns = ns_inode(pid, "pid");
+	if (t->mnt_ns && ns_inode("self", "mnt") != t->mnt_ns)
+		t->ns_flags |= PYCORE_NS_MNT;
+	if (t->pid_ns && ns_inode("self", "pid") != t->pid_ns)
+		t->ns_flags |= PYCORE_NS_PID;
+	free(t->root);
+	t->root = procfs_root(t->pid);
+	if (t->root && strcmp(t->root, "/") != 0)
+		t->ns_flags |= PYCORE_NS_ROOT;
+}
+
 static int read_ids(struct pc_target *t)
 {
 	char *status = procfs_slurp(t->pid, "status", NULL);
@@ -59,6 +123,7 @@ static int read_ids(struct pc_target *t)
 		return -1;
 	procfs_status_dec(status, "Uid", &uid);
 	procfs_status_dec(status, "Gid", &gid);
+	read_namespaces(t, status);
 	free(status);
 	t->uid = (uid_t)uid;
 	t->gid = (gid_t)gid;
@@ -86,6 +151,7 @@ static int read_exe(struct pc_target *t)
 	snprintf(link, sizeof link, "/proc/%d/exe", (int)t->pid);
 	n = readlink(link, buf, sizeof buf - 1);
 	buf[n > 0 ? n : 0] = '\0';
+	procfs_unroot(buf, t->root);
 	t->exe = strdup(buf);
 	return t->exe ? 0 : pc_fail(PC_EINTERNAL, ENOMEM, "reading %s", link);
 }
@@ -181,6 +247,7 @@ static void read_thread_facts(pid_t pid, struct pc_thread *th)
 	struct pc_procstat st;
 	char name[64];
 	char *status;
+	long id;
 
 	snprintf(name, sizeof name, "task/%d/stat", (int)th->tid);
 	if (procfs_read_stat(pid, name, &st) == 0) {
@@ -192,6 +259,8 @@ static void read_thread_facts(pid_t pid, struct pc_thread *th)
 	if (status) {
 		procfs_status_hex(status, "SigPnd", &th->sigpend);
 		procfs_status_hex(status, "SigBlk", &th->sighold);
+		if (procfs_status_last(status, "NSpid", &id, NULL) == 0)
+			th->ns_tid = (pid_t)id;
 		free(status);
 	}
 	pc_clear_error();   /* a thread's /proc files are optional facts */
@@ -273,6 +342,7 @@ void target_free(struct pc_target *t)
 	free(t->modules);
 	free(t->cmdline);
 	free(t->exe);
+	free(t->root);
 	free(t->auxv);
 	free(t->python_facts);
 }

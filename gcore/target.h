@@ -36,6 +36,14 @@ struct pc_target {
 	size_t auxv_len;
 	unsigned coredump_filter;
 
+	/* Namespaces (PYCORE_NT_NAMESPACES): the ids the process knows itself
+	 * by, in its own pid namespace (0 when the namespace cannot see
+	 * them), and how its namespaces and root differ from ours. */
+	pid_t ns_pid, ns_ppid, ns_pgrp, ns_sid;
+	unsigned ns_flags;       /* PYCORE_NS_* */
+	uint64_t mnt_ns, pid_ns; /* inodes of /proc/PID/ns/mnt and ns/pid, or 0 */
+	char *root;              /* /proc/PID/root as we see it, or NULL */
+
 	struct pc_tracer tracer;
 	struct pc_maplist maps;
 	uint64_t *dump_len;      /* per mapping: bytes to dump from its start */

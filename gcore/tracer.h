@@ -37,6 +37,7 @@ struct pc_thread {
 	/* /proc/PID/task/TID facts for NT_PRSTATUS, read while stopped. */
 	uint64_t utime, stime;   /* clock ticks */
 	uint64_t sigpend, sighold;
+	pid_t ns_tid;            /* its id in its own pid namespace (NSpid), 0: unknown */
 };
 
 struct pc_tracer {

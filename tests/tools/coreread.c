@@ -93,7 +93,7 @@ static int find_symbol(struct pc_core *c, const struct pc_search *s, const char 
 
 static int show_runtime(const char *path, const char *sysroot)
 {
-	struct pc_search search = { sysroot, NULL, NULL };
+	struct pc_search search = { .sysroot = sysroot };
 	struct pc_image img;
 	struct pc_runtime rt;
 	int rc = 0;
@@ -186,7 +186,7 @@ static int show_layout(const char *path, bool builtin_only)
 
 static int show_stacks(const char *path, const char *sysroot)
 {
-	struct pc_search search = { sysroot, NULL, NULL };
+	struct pc_search search = { .sysroot = sysroot };
 	struct pc_image img;
 	struct pc_py py;
 	struct pc_thread_stack *t = NULL;
@@ -256,12 +256,12 @@ int main(int argc, char **argv)
 	} else if (strcmp(argv[2], "missing") == 0) {
 		printf("%llu\n", (unsigned long long)core_missing_bytes(c));
 	} else if (strcmp(argv[2], "modules") == 0) {
-		struct pc_search s = { argc > 3 && *argv[3] ? argv[3] : NULL,
-				       argc > 4 ? argv[4] : NULL, NULL };
+		struct pc_search s = { .sysroot = argc > 3 && *argv[3] ? argv[3] : NULL,
+				       .lib_path = argc > 4 ? argv[4] : NULL };
 		rc = list_modules(c, &s);
 	} else if (strcmp(argv[2], "symbol") == 0 && argc >= 4) {
-		struct pc_search s = { argc > 4 && *argv[4] ? argv[4] : NULL,
-				       argc > 5 ? argv[5] : NULL, NULL };
+		struct pc_search s = { .sysroot = argc > 4 && *argv[4] ? argv[4] : NULL,
+				       .lib_path = argc > 5 ? argv[5] : NULL };
 		rc = find_symbol(c, &s, argv[3]);
 	} else if (strcmp(argv[2], "read") == 0 && argc == 5) {
 		rc = read_memory(c, argv[3], argv[4]);

@@ -683,6 +683,50 @@ static void test_status_key_inside_a_value_is_not_matched(void **state)
 	assert_int_equal(procfs_status_dec("", "Pid", &v), -1);
 }
 
+/* NSpid and its kind list one id per pid namespace, the process's own last. */
+static void test_status_last_takes_the_id_in_the_innermost_namespace(void **state)
+{
+	(void)state;
+	const char *status = "Pid:\t4242\nNSpid:\t4242\t17\t1\nNSpgid:\t4240\t0\n"
+			     "NSsid:\t9\n";
+	long v = 0;
+	int depth = 0;
+
+	assert_int_equal(procfs_status_last(status, "NSpid", &v, &depth), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(depth, 3);
+	assert_int_equal(procfs_status_last(status, "NSpgid", &v, &depth), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(depth, 2);
+	assert_int_equal(procfs_status_last(status, "NSsid", &v, NULL), 0);
+	assert_int_equal(v, 9);
+	assert_int_equal(procfs_status_last(status, "NStgid", &v, NULL), -1);
+	assert_int_equal(procfs_status_last("NSpid:\t\nPid:\t5\n", "NSpid", &v, NULL), -1);
+}
+
+/* Paths seen from outside a chroot become the process's own; paths that
+ * are not under its root, and the root "/", change nothing. */
+static void test_unroot_cuts_the_process_root_off_file_paths_only(void **state)
+{
+	(void)state;
+	struct pc_maplist l;
+
+	parse_ok("1000-2000 r--p 00000000 fe:01 11 /srv/r/opt/py/bin/python3.13\n"
+		 "2000-3000 r--p 00000000 fe:01 12 /srv/rx/lib/libc.so.6\n"
+		 "3000-4000 r--p 00000000 fe:01 13 /srv/r\n"
+		 "4000-5000 rw-p 00000000 00:00 0 [heap]\n"
+		 "5000-6000 r--p 00000000 fe:01 14 /usr/lib/libm.so.6\n", &l);
+	procmaps_unroot(&l, "/srv/r");
+	assert_string_equal(l.v[0].path, "/opt/py/bin/python3.13");
+	assert_string_equal(l.v[1].path, "/srv/rx/lib/libc.so.6");
+	assert_string_equal(l.v[2].path, "/srv/r");
+	assert_string_equal(l.v[3].path, "[heap]");
+	assert_string_equal(l.v[4].path, "/usr/lib/libm.so.6");
+	procmaps_unroot(&l, "/");
+	assert_string_equal(l.v[0].path, "/opt/py/bin/python3.13");
+	procmaps_free(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -711,6 +755,8 @@ int main(void)
 		cmocka_unit_test(test_status_hex_reads_the_named_key),
 		cmocka_unit_test(test_status_dec_reads_the_named_key_not_one_ending_like_it),
 		cmocka_unit_test(test_status_key_inside_a_value_is_not_matched),
+		cmocka_unit_test(test_status_last_takes_the_id_in_the_innermost_namespace),
+		cmocka_unit_test(test_unroot_cuts_the_process_root_off_file_paths_only),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
