@@ -3,6 +3,7 @@
 
 #include "../common/error.h"
 #include "../common/lz4pack.h"
+#include "../common/pycore_note.h"
 #include "../common/sort.h"
 #include "lz4pack.h"
 #include "lz4stream.h"
@@ -588,6 +589,21 @@ pid_t core_process_id(const struct pc_core *c)
 		return ps.pr_pid;
 	}
 	return c->nthreads ? c->threads[0].tid : 0;
+}
+
+unsigned core_namespaces(const struct pc_core *c, pid_t *outer_pid)
+{
+	size_t len;
+	const uint8_t *d = core_note(c, PYCORE_NOTE_NAME, PYCORE_NT_NAMESPACES, &len);
+	uint32_t flags;
+	int32_t pid;
+
+	if (!d || len < 40)
+		return 0;
+	memcpy(&flags, d, 4);
+	memcpy(&pid, d + 4, 4);
+	*outer_pid = pid;
+	return flags & (PYCORE_NS_MNT | PYCORE_NS_PID | PYCORE_NS_ROOT);
 }
 
 bool core_segment_file_backed(const struct pc_core *c, const struct pc_core_segment *s)

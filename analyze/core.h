@@ -87,6 +87,12 @@ const void *core_note(const struct pc_core *c, const char *owner, uint32_t type,
  * thread's id, else 0. */
 pid_t core_process_id(const struct pc_core *c);
 
+/* A pycore-capture core of a process in a container (another pid, mount
+ * namespace or root than the capture's: its PYCORE namespaces note):
+ * PYCORE_NS_* flags, with the pid the capture knew the process by in
+ * *outer_pid.  0 for any other core. */
+unsigned core_namespaces(const struct pc_core *c, pid_t *outer_pid);
+
 /* Was it an LZ4 stream without pycore's index (as the lz4 tool writes),
  * decompressed into a temporary file to be read? */
 bool core_was_decompressed(const struct pc_core *c);

@@ -75,15 +75,27 @@ static const struct pc_module *module_at(const struct pc_image *img, uint64_t ad
 
 int runtime_missing_binary(const struct pc_image *img)
 {
-	char hex[2 * BUILD_ID_MAX + 1];
+	char hex[2 * BUILD_ID_MAX + 1], other[4200] = "", where[256];
+	pid_t outer = 0;
+	unsigned ns = core_namespaces(img->core, &outer);
 
+	/* A container's binaries are under its root, which the capture saw
+	 * as /proc/PID/root while the process lived. */
+	if (ns)
+		snprintf(where, sizeof where, "the process ran in a container: give --sysroot "
+			 "with its root (/proc/%d/root while it runs, or the image's root "
+			 "file system), or --lib-search-path or --exe", (int)outer);
+	else
+		snprintf(where, sizeof where, "give --sysroot, --lib-search-path or --exe");
 	for (size_t i = 0; i < img->mods.n; i++) {
 		const struct pc_module *m = &img->mods.v[i];
-		if (!m->found && version_from_name(m->path))
-			return pc_fail(PC_EFORMAT, 0, "%s (build-id %s) is needed and was not found: "
-				       "give --sysroot, --lib-search-path or --exe", m->path,
-				       m->build_id_len ? build_id_hex(m->build_id, m->build_id_len, hex)
-						       : "unknown");
+		if (m->found || !version_from_name(m->path))
+			continue;
+		if (m->rejected)
+			snprintf(other, sizeof other, " (%s has another build-id)", m->rejected);
+		return pc_fail(PC_EFORMAT, 0, "%s (build-id %s) is needed and was not found%s: %s",
+			       m->path, m->build_id_len ? build_id_hex(m->build_id, m->build_id_len, hex)
+						: "unknown", other, where);
 	}
 	return 0;
 }

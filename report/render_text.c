@@ -33,8 +33,10 @@ static void header(FILE *out, const struct report *r)
 	fprintf(out, "  executable %s\n", r->executable ? r->executable : "?");
 	if (r->library)
 		fprintf(out, "  library    %s\n", r->library);
-	fprintf(out, "Process %d: %zu threads, %zu Python thread states\n", (int)r->pid,
-		r->nthreads_core, r->nthreads);
+	fprintf(out, "Process %d", (int)r->pid);
+	if (r->outer_pid)
+		fprintf(out, " (%d outside its pid namespace)", (int)r->outer_pid);
+	fprintf(out, ": %zu threads, %zu Python thread states\n", r->nthreads_core, r->nthreads);
 	fprintf(out, "Heap: %llu objects, %llu bytes (%s) by sys.getsizeof\n",
 		(unsigned long long)c->objects, (unsigned long long)c->bytes,
 		bytesize_format(c->bytes, BYTESIZE_BINARY, h, sizeof h));

@@ -22,6 +22,7 @@ struct report {
 	const char *library;         /* libpython, or NULL for a static build */
 	const char *layout_source;   /* "dwarf", "builtin", … */
 	pid_t pid;
+	pid_t outer_pid;             /* a container's process: its pid outside, else 0 */
 	size_t nthreads_core;        /* threads in the core (LWPs) */
 	struct census census;
 	struct pc_thread_stack *threads;   /* Python thread states */

@@ -201,6 +201,9 @@ static void describe_python(struct report *r, const struct pc_py *py)
 	r->library = py->rt.binary && py->rt.binary != &mods->v[0] ? py->rt.binary->path : NULL;
 	r->layout_source = layout_source_name(py->L.source);
 	r->pid = core_process_id(py->img->core);
+	if (!(core_namespaces(py->img->core, &r->outer_pid) & PYCORE_NS_PID) ||
+	    r->outer_pid == r->pid)
+		r->outer_pid = 0;
 	r->nthreads_core = core_thread_count(py->img->core);
 }
 
