@@ -5,7 +5,8 @@
 RESULTS.tsv has one line per counted capture:
     size_mb  tool  rep  wall_s  stall_s  disk_bytes  apparent_bytes  pre_s  post_s
 tool is one of gdb, pycore-nofork (--no-fork: stop-the-world), pycore (the
-default: a snapshot), pycore-lz4 (a snapshot, --lz4); pre_s is how long the longest
+default: a snapshot), pycore-lz4 (a snapshot, --lz4), pycore-filter (a
+snapshot, --filter python); pre_s is how long the longest
 stall began before the command started, post_s how long it went on after
 the command exited (0 when inside; both say where an excess stall came from).  Prints the table for SIZE_MB
 (medians over the repetitions), the individual runs, and PASS/FAIL lines
@@ -21,6 +22,7 @@ TOOLS = [
     ("pycore-nofork", "pycore-capture --no-fork"),
     ("pycore", "pycore-capture"),
     ("pycore-lz4", "pycore-capture --lz4"),
+    ("pycore-filter", "pycore-capture --filter python"),
 ]
 # Issue #6: the longest stall a snapshot may cause, by target size (MB).
 SNAPSHOT_PAUSE_MAX = {1024: 0.040, 4096: 0.150}
@@ -79,11 +81,12 @@ def main():
     for r in rows:
         print(fmt(r))
     print()
+    filter_line(med)
     print("individual runs (wall s / max stall s / MB on disk):")
     for tool, label in TOOLS:
         cells = ["%.3f/%.3f/%.1f" % (x["wall"], x["stall"], x["disk"] / MB)
                  for x in runs[tool]]
-        print("  %-22s %s" % (label, "  ".join(cells) or "(no successful run)"))
+        print("  %-30s %s" % (label, "  ".join(cells) or "(no successful run)"))
     print()
 
     def verdict(ok, text):
@@ -133,6 +136,25 @@ def main():
                      % (worst["pre"], worst["post"]))
         verdict(ok, "%s (worst: stall %.3f s, wall %.3f s%s)"
                 % (text, worst["stall"], worst["wall"], where))
+
+
+def filter_line(med):
+    """What --filter python saves against the full dump (the default
+    snapshot, the kernel's rules) and against gdb, on disk."""
+    f, p, g = med.get("pycore-filter"), med.get("pycore"), med.get("gdb")
+    if not f or not p:
+        print("--filter python: n/a (a capture failed)")
+        print()
+        return
+    saved = p["disk"] - f["disk"]
+    text = ("--filter python: %.1f MB on disk against %.1f MB under the kernel's rules:"
+            " %.1f MB (%.1f%%) saved" % (f["disk"] / MB, p["disk"] / MB, saved / MB,
+                                         100.0 * saved / p["disk"] if p["disk"] else 0.0))
+    if g and g["disk"]:
+        text += "; %.1f MB (%.1f%%) less than gdb's" % (
+            (g["disk"] - f["disk"]) / MB, 100.0 * (g["disk"] - f["disk"]) / g["disk"])
+    print(text)
+    print()
 
 
 def snapshot_verdicts(size, g, p, verdict):
