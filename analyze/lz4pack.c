@@ -18,7 +18,7 @@ struct lz4pack {
 	uint64_t file_size, content_size, block_size;
 	uint64_t nblocks;
 	uint64_t *offsets;       /* nblocks + 1: the last is the end mark */
-	uint8_t *packed;         /* one block as stored */
+	uint8_t *packed;         /* one frame as stored */
 	uint8_t *block;          /* one block decompressed */
 	uint64_t cached;         /* index of the block in `block`, or UINT64_MAX */
 };
@@ -98,8 +98,8 @@ static int load_index(struct lz4pack *p)
 	p->offsets[p->nblocks] = frame_at;   /* the last frame ends at the index */
 	free(raw);
 	for (uint64_t i = 0; i < p->nblocks; i++)
-		if (p->offsets[i + 1] < LZ4PACK_FRAME_OVERHEAD ||
-		    p->offsets[i] > p->offsets[i + 1] - LZ4PACK_FRAME_OVERHEAD ||
+		if (p->offsets[i + 1] < LZ4PACK_FRAME_MIN ||
+		    p->offsets[i] > p->offsets[i + 1] - LZ4PACK_FRAME_MIN ||
 		    (i == 0 && p->offsets[0] != 0))
 			return bad("frame offsets out of order");
 	return 0;
@@ -123,7 +123,7 @@ struct lz4pack *lz4pack_open(int fd)
 	p->file_size = (uint64_t)st.st_size;
 	if (load_index(p) < 0)
 		goto fail;
-	p->packed = malloc(p->block_size + LZ4PACK_FRAME_OVERHEAD);
+	p->packed = malloc(LZ4PACK_FRAME_MAX);
 	p->block = malloc(p->block_size);
 	if (!p->packed || !p->block) {
 		pc_fail(PC_EINTERNAL, ENOMEM, "opening the LZ4 core");
@@ -140,47 +140,76 @@ uint64_t lz4pack_size(const struct lz4pack *p)
 	return p->content_size;
 }
 
-/* Decode frame i into p->block: check its header against the index, its
- * layout against its span, and its content checksum after decoding. */
+/* A format error in frame i, naming it and the core bytes it holds. */
+static int bad_frame(const struct lz4pack *p, uint64_t i, uint64_t len, const char *what)
+{
+	return pc_fail(PC_EFORMAT, 0, "LZ4 core: frame %llu (core bytes %llu..%llu): %s",
+		       (unsigned long long)i, (unsigned long long)(i * p->block_size),
+		       (unsigned long long)(i * p->block_size + len), what);
+}
+
+/* Decode frame i into p->block: check its header against the index, walk
+ * its data blocks within its span, and check its content checksum.  Each
+ * data block holds the next min(BD's maximum, what is left) bytes of the
+ * block, as the writer cuts it: 64 KiB (BD 0x40), or the whole block in
+ * one data block in older containers (BD 0x60). */
 static int load_block(struct lz4pack *p, uint64_t i)
 {
 	uint64_t at = p->offsets[i], span = p->offsets[i + 1] - at, len;
 	uint64_t want = i + 1 < p->nblocks ? p->block_size
 					   : p->content_size - i * p->block_size;
-	const uint8_t *data = p->packed + LZ4PACK_FRAME_HDR_SIZE + 4;
-	uint32_t word, size;
-	int n;
+	/* The data blocks end where the trailer starts; span >= FRAME_MIN
+	 * (checked at the open), so this does not wrap. */
+	size_t pos = LZ4PACK_FRAME_HDR_SIZE, end = (size_t)span - LZ4PACK_FRAME_TRAILER;
+	size_t done = 0;
+	uint32_t dmax;
 
 	if (p->cached == i)
 		return 0;
-	if (span > p->block_size + LZ4PACK_FRAME_OVERHEAD)
-		return bad("frame larger than a block allows");
+	if (span > LZ4PACK_FRAME_MAX)
+		return bad_frame(p, i, want, "larger than a frame can be");
 	if (read_at(p->fd, p->packed, (size_t)span, at) < 0)
 		return -1;
-	if (lz4pack_check_frame_header(p->packed, &len) < 0 || len != want)
-		return bad("damaged frame header");
-	word = le_get32(p->packed + LZ4PACK_FRAME_HDR_SIZE);
-	size = word & ~LZ4PACK_STORED_BIT;
-	if ((uint64_t)size + LZ4PACK_FRAME_OVERHEAD != span || le_get32(data + size) != 0)
-		return bad("frame layout disagrees with the index");
+	if (lz4pack_check_frame_header(p->packed, &len, &dmax) < 0 || len != want)
+		return bad_frame(p, i, want, "damaged frame header");
 	/* The block buffer is about to change: a failure below must not leave
 	 * it labelled as the previous block. */
 	p->cached = UINT64_MAX;
-	if (word & LZ4PACK_STORED_BIT) {
-		if (size != want)
-			return bad("stored block of the wrong size");
-		memcpy(p->block, data, size);
-	} else {
-		n = LZ4_decompress_safe((const char *)data, (char *)p->block, (int)size,
-					(int)want);
-		if (n < 0 || (uint64_t)n != want)
-			return bad("block does not decompress");
+	/* At most ceil(want / dmax) turns (16, or 1 for BD 0x60): each decodes
+	 * exactly its share of the block. */
+	while (done < want) {
+		size_t expect = want - done < dmax ? (size_t)(want - done) : dmax;
+		const uint8_t *data = p->packed + pos + 4;
+		uint32_t word, size;
+		int n;
+
+		if (end - pos < 4)
+			return bad_frame(p, i, want, "data blocks run past the frame");
+		word = le_get32(p->packed + pos);
+		size = word & ~LZ4PACK_STORED_BIT;
+		if (word == 0)
+			return bad_frame(p, i, want, "end mark before the end of the block");
+		if (size > dmax)
+			return bad_frame(p, i, want, "data block larger than its BD allows");
+		if (size > end - pos - 4)
+			return bad_frame(p, i, want, "data block runs past the frame");
+		if (word & LZ4PACK_STORED_BIT) {
+			if (size != expect)
+				return bad_frame(p, i, want, "stored data block of the wrong size");
+			memcpy(p->block + done, data, size);
+		} else {
+			n = LZ4_decompress_safe((const char *)data, (char *)p->block + done,
+						(int)size, (int)expect);
+			if (n < 0 || (size_t)n != expect)
+				return bad_frame(p, i, want, "data block does not decompress");
+		}
+		pos += 4 + size;
+		done += expect;
 	}
-	if (xxh32(p->block, (size_t)want, 0) != le_get32(data + size + 4))
-		return pc_fail(PC_EFORMAT, 0, "LZ4 core: checksum mismatch in frame %llu "
-			       "(core bytes %llu..%llu are damaged)", (unsigned long long)i,
-			       (unsigned long long)(i * p->block_size),
-			       (unsigned long long)(i * p->block_size + want));
+	if (pos != end || le_get32(p->packed + pos) != 0)
+		return bad_frame(p, i, want, "no end mark where the frame ends");
+	if (xxh32(p->block, (size_t)want, 0) != le_get32(p->packed + pos + 4))
+		return bad_frame(p, i, want, "checksum mismatch (these core bytes are damaged)");
 	p->cached = i;
 	return 0;
 }

@@ -1,10 +1,12 @@
 /* sink_lz4.c — the seekable LZ4 container (common/lz4pack.h), compressed on
  * worker threads while the producer goes on reading memory.
  *
- * Blocks move through a ring of slots: the producer fills one (FREE →
- * READY), a worker turns it into a complete LZ4 frame, checksum included
- * (→ BUSY → DONE), and the writer thread writes DONE frames strictly in
- * order and frees them.  Frames are independent, so the workers never wait
+ * Blocks (1 MiB of core each) move through a ring of slots: the producer
+ * fills one (FREE → READY), a worker turns it into a complete LZ4 frame of
+ * 64 KiB data blocks, checksum included (→ BUSY → DONE), and the writer
+ * thread writes DONE frames strictly in order and frees them.  A slot is
+ * still a whole block: locking per data block would cost what the smaller
+ * data blocks save.  Frames are independent, so the workers never wait
  * for each other and nothing is computed serially over the whole core.
  */
 #include "sink.h"
@@ -60,27 +62,39 @@ struct lz4_sink {
 };
 
 
-/* Build one frame from in[0..len): header, block (compressed, or stored
- * when that is smaller), end mark, content checksum.  Returns its length. */
+/* Largest a frame can be while it is built: each data block is given room
+ * for LZ4_compressBound() of its input (it is then stored if that is not
+ * smaller than the input). */
+#define FRAME_BUILD_CAP ((size_t)LZ4PACK_FRAME_HDR_SIZE + LZ4PACK_FRAME_TRAILER + \
+			 LZ4PACK_DATA_BLOCKS * (4 + (size_t)LZ4_COMPRESSBOUND(LZ4PACK_DATA_BLOCK_SIZE)))
+
+/* Build one frame from the block in[0..len), 0 < len <= 1 MiB: header, data
+ * blocks of 64 KiB of the block each (compressed independently, or stored
+ * when compression does not make them smaller), end mark, content
+ * checksum.  Returns its length. */
 static size_t build_frame(const uint8_t *in, size_t len, uint8_t *out)
 {
-	uint8_t *data = out + LZ4PACK_FRAME_HDR_SIZE + 4;
-	int n = LZ4_compress_default((const char *)in, (char *)data, (int)len,
-				     LZ4_compressBound((int)len));
-	uint32_t size, sum = xxh32(in, len, 0);
+	uint8_t *p = out + LZ4PACK_FRAME_HDR_SIZE;
 
-	if (n <= 0 || (size_t)n >= len) {
-		memcpy(data, in, len);
-		n = (int)len;
-		size = (uint32_t)n | LZ4PACK_STORED_BIT;
-	} else {
-		size = (uint32_t)n;
+	for (size_t at = 0; at < len; at += LZ4PACK_DATA_BLOCK_SIZE) {
+		int src = (int)(len - at < LZ4PACK_DATA_BLOCK_SIZE ? len - at
+								     : LZ4PACK_DATA_BLOCK_SIZE);
+		int n = LZ4_compress_default((const char *)in + at, (char *)p + 4, src,
+					     LZ4_compressBound(src));
+		uint32_t word = (uint32_t)n;
+
+		if (n <= 0 || n >= src) {
+			memcpy(p + 4, in + at, (size_t)src);
+			n = src;
+			word = (uint32_t)src | LZ4PACK_STORED_BIT;
+		}
+		le_put32(p, word);
+		p += 4 + (size_t)n;
 	}
 	lz4pack_put_frame_header(out, len);
-	le_put32(out + LZ4PACK_FRAME_HDR_SIZE, size);
-	le_put32(data + n, 0);                 /* end mark */
-	le_put32(data + n + 4, sum);
-	return LZ4PACK_FRAME_OVERHEAD + (size_t)n;
+	le_put32(p, 0);                        /* end mark */
+	le_put32(p + 4, xxh32(in, len, 0));
+	return (size_t)(p - out) + LZ4PACK_FRAME_TRAILER;
 }
 
 
@@ -329,7 +343,6 @@ static void lz4_destroy(struct pc_sink *base)
 struct pc_sink *sink_lz4_new(int fd, uint64_t content_size, int nworkers)
 {
 	struct lz4_sink *s = calloc(1, sizeof *s);
-	size_t out_cap = (size_t)LZ4_compressBound(LZ4PACK_BLOCK_SIZE) + LZ4PACK_FRAME_OVERHEAD;
 
 	if (!s) {
 		pc_fail(PC_EINTERNAL, ENOMEM, "creating the LZ4 output");
@@ -353,7 +366,7 @@ struct pc_sink *sink_lz4_new(int fd, uint64_t content_size, int nworkers)
 		goto nomem;
 	for (size_t i = 0; i < s->nslots; i++) {
 		s->slots[i].in = malloc(LZ4PACK_BLOCK_SIZE);
-		s->slots[i].out = malloc(out_cap);
+		s->slots[i].out = malloc(FRAME_BUILD_CAP);
 		if (!s->slots[i].in || !s->slots[i].out)
 			goto nomem;
 	}

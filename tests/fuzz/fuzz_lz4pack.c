@@ -7,8 +7,10 @@
  * stop at the first check and never reach the decoder.  The custom
  * mutator below mutates as libFuzzer would, then, most of the time,
  * repairs what a writer would have computed: each frame's header
- * checksum and content checksum, and an index that lists the frames
- * actually present (docs/lz4-container.md).  The rest of the time the
+ * checksum and content checksum (over its data blocks, for both BD values
+ * pycore wrote: 0x40, 64 KiB data blocks, and 0x60, one data block of up to
+ * 1 MiB), and an index that lists the frames actually present
+ * (docs/lz4-container.md).  The rest of the time the
  * mutation is kept as it is, so the checks themselves stay fuzzed.
  */
 #include "fuzz_common.h"
@@ -27,32 +29,51 @@ size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);
 /* Most frames an input is given an index for (the seeds have fewer). */
 #define MAX_FRAMES 4096
 
-/* Repair frame header checksum and content checksum of the frame at f
- * (n bytes available); its length, or 0 when no frame starts there. */
+/* Repair the header checksum and the content checksum of the frame at f
+ * (n bytes available), walking its data blocks as the reader does: up to
+ * 64 KiB each under BD 0x40, up to 1 MiB under 0x60 (older containers; a
+ * BD the mutation made up is walked as 0x40).  Returns the frame's length,
+ * or 0 when no frame starts there or its data blocks do not end in an end
+ * mark inside the input. */
 static size_t fix_frame(uint8_t *f, size_t n)
 {
 	static uint8_t block[LZ4PACK_BLOCK_SIZE];
-	uint32_t word, len;
-	int got;
+	size_t pos = LZ4PACK_FRAME_HDR_SIZE, done = 0;
+	uint32_t dmax;
 
-	if (n < LZ4PACK_FRAME_OVERHEAD || le_get32(f) != LZ4PACK_FRAME_MAGIC)
+	if (n < LZ4PACK_FRAME_MIN || le_get32(f) != LZ4PACK_FRAME_MAGIC)
 		return 0;
-	word = le_get32(f + LZ4PACK_FRAME_HDR_SIZE);
-	len = word & ~LZ4PACK_STORED_BIT;
-	if (len > n - LZ4PACK_FRAME_OVERHEAD || len > LZ4PACK_BLOCK_SIZE)
-		return 0;
-	f[14] = (uint8_t)(xxh32(f + 4, 10, 0) >> 8);
-	const uint8_t *data = f + LZ4PACK_FRAME_HDR_SIZE + 4;
-	if (word & LZ4PACK_STORED_BIT) {
-		le_put32(f + LZ4PACK_FRAME_HDR_SIZE + 4 + len + 4, xxh32(data, len, 0));
-	} else {
-		got = LZ4_decompress_safe((const char *)data, (char *)block, (int)len,
-					  (int)sizeof block);
-		if (got >= 0)
-			le_put32(f + LZ4PACK_FRAME_HDR_SIZE + 4 + len + 4,
-				 xxh32(block, (size_t)got, 0));
+	dmax = f[5] == LZ4PACK_BD_V1 ? LZ4PACK_BLOCK_SIZE : LZ4PACK_DATA_BLOCK_SIZE;
+	for (;;) {            /* each turn moves pos on by 4 bytes or more */
+		uint32_t word, len;
+		const uint8_t *data = f + pos + 4;
+		size_t room = sizeof block - done;
+
+		if (n - pos < LZ4PACK_FRAME_TRAILER)
+			return 0;
+		word = le_get32(f + pos);
+		if (word == 0)
+			break;                         /* the end mark */
+		if (n - pos < 4 + LZ4PACK_FRAME_TRAILER)
+			return 0;
+		len = word & ~LZ4PACK_STORED_BIT;
+		if (len > n - pos - 4 - LZ4PACK_FRAME_TRAILER || len > dmax)
+			return 0;
+		if (word & LZ4PACK_STORED_BIT) {
+			size_t k = len < room ? len : room;
+			memcpy(block + done, data, k);
+			done += k;
+		} else {
+			int got = LZ4_decompress_safe((const char *)data, (char *)block + done,
+						      (int)len, (int)(room < dmax ? room : dmax));
+			if (got > 0)
+				done += (size_t)got;
+		}
+		pos += 4 + len;
 	}
-	return len + LZ4PACK_FRAME_OVERHEAD;
+	f[14] = (uint8_t)(xxh32(f + 4, 10, 0) >> 8);
+	le_put32(f + pos + 4, xxh32(block, done, 0));
+	return pos + LZ4PACK_FRAME_TRAILER;
 }
 
 /* Replace whatever follows the frames at offsets[0..n) (ending at end)

@@ -293,37 +293,120 @@ static size_t entry_of(const struct layout *L, uint64_t i)
 	return L->offsets_at + 8 * (size_t)i;
 }
 
+/* One data block of a frame: u32 size word | data. */
+struct dblock {
+	uint64_t word_at, data_at;
+	uint32_t word, size;     /* the size word and its length bits */
+	bool stored;
+};
+
 /* One frame of an undamaged container, field by field:
  *   at: magic | FLG | BD | u64 content size | HC
- *   word_at: u32 block size word | data_at: data
- *   mark_at: u32 0 | sum_at: u32 xxh32(content) | end */
+ *   d[0..nd): data blocks, each u32 size word | data
+ *   mark_at: u32 0 (end mark) | sum_at: u32 xxh32(content) | end */
 struct frame {
 	uint64_t at, end;
-	uint64_t word_at, data_at, mark_at, sum_at;
-	uint32_t word, size;     /* the block size word and its length bits */
-	bool stored;
+	uint8_t bd;
+	unsigned nd, nstored;    /* data blocks, and how many are stored */
+	struct dblock d[LZ4PACK_DATA_BLOCKS];
+	uint64_t mark_at, sum_at;
 };
 
 static void frame_of(const uint8_t *f, const struct layout *L, uint64_t i, struct frame *F)
 {
+	uint64_t pos;
+
 	assert_true(i < L->count);
 	F->at = frame_off(f, L, i);
 	F->end = i + 1 < L->count ? frame_off(f, L, i + 1) : L->index_at;
-	assert_true(F->at + LZ4PACK_FRAME_OVERHEAD <= F->end);
-	F->word_at = F->at + LZ4PACK_FRAME_HDR_SIZE;
-	F->data_at = F->word_at + 4;
-	F->word = get32(f + F->word_at);
-	F->size = F->word & ~LZ4PACK_STORED_BIT;
-	F->stored = (F->word & LZ4PACK_STORED_BIT) != 0;
-	assert_int_equal(F->end - F->at, LZ4PACK_FRAME_OVERHEAD + F->size);
-	F->mark_at = F->data_at + F->size;
-	F->sum_at = F->mark_at + 4;
+	assert_true(F->at + LZ4PACK_FRAME_MIN <= F->end);
+	F->bd = f[F->at + 5];
+	F->nd = F->nstored = 0;
+	for (pos = F->at + LZ4PACK_FRAME_HDR_SIZE; get32(f + pos) != 0;) {
+		struct dblock *D = &F->d[F->nd++];
+
+		assert_true(F->nd <= LZ4PACK_DATA_BLOCKS);
+		D->word_at = pos;
+		D->data_at = pos + 4;
+		D->word = get32(f + pos);
+		D->size = D->word & ~LZ4PACK_STORED_BIT;
+		D->stored = (D->word & LZ4PACK_STORED_BIT) != 0;
+		F->nstored += D->stored;
+		pos += 4 + (uint64_t)D->size;
+		assert_true(pos + LZ4PACK_FRAME_TRAILER <= F->end);
+	}
+	F->mark_at = pos;
+	F->sum_at = pos + 4;
+	assert_int_equal(F->sum_at + 4, F->end);
+}
+
+/* The first, a middle and the last data block of F (some may repeat). */
+static unsigned some_dblocks(const struct frame *F, unsigned which[3])
+{
+	which[0] = 0;
+	which[1] = F->nd / 2;
+	which[2] = F->nd - 1;
+	return F->nd == 1 ? 1 : F->nd == 2 ? 2 : 3;
 }
 
 /* Length of block i of a core of csize bytes. */
 static uint64_t block_len(uint64_t csize, uint64_t i)
 {
 	return csize - i * MiB < MiB ? csize - i * MiB : MiB;
+}
+
+/* The container pycore wrote before 64 KiB data blocks, built here by
+ * hand from its description: BD 0x60 (data blocks up to 1 MiB) and one
+ * data block per frame, compressed, or stored when that is not smaller;
+ * the same index.  Returns the file; *n its size. */
+static uint8_t *v1_container(const struct stream *s, size_t *n)
+{
+	uint64_t nblocks = (s->size + MiB - 1) / MiB, pos = 0;
+	size_t cap = (size_t)nblocks * (LZ4_COMPRESSBOUND(MiB) + 27) + 56 + 8 * (size_t)nblocks;
+	uint8_t *f = malloc(cap), *x;
+	uint64_t *offsets = malloc(nblocks * 8 + 8);
+
+	assert_non_null(f);
+	assert_non_null(offsets);
+	for (uint64_t i = 0; i < nblocks; i++) {
+		uint8_t *h = f + pos;
+		uint64_t want = block_len(s->size, i);
+		const uint8_t *core = s->content + i * MiB;
+		int c = LZ4_compress_default((const char *)core, (char *)h + 19, (int)want,
+					     LZ4_compressBound((int)want));
+		uint32_t word = (uint32_t)c;
+
+		put32(h, 0x184D2204);
+		h[4] = 0x6C;
+		h[5] = 0x60;
+		put64(h + 6, want);
+		h[14] = (uint8_t)(xxh32(h + 4, 10, 0) >> 8);
+		if (c <= 0 || (uint64_t)c >= want) {
+			memcpy(h + 19, core, want);
+			c = (int)want;
+			word = (uint32_t)want | 0x80000000u;
+		}
+		put32(h + 15, word);
+		put32(h + 19 + c, 0);
+		put32(h + 23 + c, xxh32(core, want, 0));
+		offsets[i] = pos;
+		pos += 27 + (uint64_t)c;
+	}
+	x = f + pos;
+	put32(x, 0x184D2A50);
+	put32(x + 4, (uint32_t)(32 + 8 * nblocks + 16));
+	memcpy(x + 8, "PYCZIDX1", 8);
+	put32(x + 16, 1);
+	put32(x + 20, MiB);
+	put64(x + 24, s->size);
+	put64(x + 32, nblocks);
+	for (uint64_t i = 0; i < nblocks; i++)
+		put64(x + 40 + 8 * i, offsets[i]);
+	put64(x + 40 + 8 * nblocks, pos);
+	memcpy(x + 48 + 8 * nblocks, "PYCZTAIL", 8);
+	*n = (size_t)(pos + 56 + 8 * nblocks);
+	free(offsets);
+	return f;
 }
 
 /* ------------------------------------------------------------------ */
@@ -357,16 +440,24 @@ static void test_container_round_trip_at_random_offsets(void **state)
 {
 	(void)state;
 	for (size_t si = 0; si < NSTREAMS; si++) {
+	    for (int v1 = 0; v1 < 2; v1++) {
 		const struct stream *s = &streams[si];
 		uint64_t nblocks = (s->size + MiB - 1) / MiB;
 		struct tmp t;
 		struct opened o;
 		struct lz4pack *p;
 
-		write_lz4(&t, s, 2);
+		if (v1) {        /* and the BD 0x60 container older versions wrote */
+			size_t n;
+			uint8_t *f = v1_container(s, &n);
+			spill(&t, f, n);
+			free(f);
+		} else {
+			write_lz4(&t, s, 2);
+		}
 		p = open_pack(t.path, &o);
 		if (!p)
-			fail_msg("%s: open: %s", s->name, pc_errmsg());
+			fail_msg("%s%s: open: %s", s->name, v1 ? " (BD 0x60)" : "", pc_errmsg());
 		assert_int_equal(lz4pack_size(p), s->size);
 
 		check_read(p, s, 0, (size_t)s->size);           /* all at once */
@@ -405,6 +496,7 @@ static void test_container_round_trip_at_random_offsets(void **state)
 		}
 		close_pack(&o);
 		tmp_remove(&t);
+	    }
 	}
 }
 
@@ -421,10 +513,18 @@ static void test_container_layout_matches_the_documented_format(void **state)
 	 * no block checksum, no dictionary id.  BD: 1 MiB blocks (code 6). */
 	assert_int_equal(LZ4PACK_FLG, 0x40 | 0x20 | 0x08 | 0x04);
 	assert_int_equal(LZ4PACK_FLG, 0x6C);
-	assert_int_equal(LZ4PACK_BD, 6 << 4);
+	/* BD: data blocks of at most 64 KiB (code 4); older containers, 1 MiB
+	 * (code 6).  A block is 1 MiB of core, 16 data blocks. */
+	assert_int_equal(LZ4PACK_BD, 4 << 4);
+	assert_int_equal(LZ4PACK_BD_V1, 6 << 4);
 	assert_int_equal(LZ4PACK_BLOCK_SIZE, MiB);
+	assert_int_equal(LZ4PACK_DATA_BLOCK_SIZE, 64 * 1024);
+	assert_int_equal(LZ4PACK_DATA_BLOCKS, 16);
 	assert_int_equal(LZ4PACK_FRAME_HDR_SIZE, 4 + 1 + 1 + 8 + 1);
-	assert_int_equal(LZ4PACK_FRAME_OVERHEAD, LZ4PACK_FRAME_HDR_SIZE + 4 + 4 + 4);
+	assert_int_equal(LZ4PACK_FRAME_TRAILER, 4 + 4);
+	assert_int_equal(LZ4PACK_FRAME_MIN, 27);
+	assert_int_equal(LZ4PACK_FRAME_MAX, 15 + 16 * (4 + 64 * 1024) + 8);
+	assert_int_equal(LZ4PACK_FRAME_MAX, 1048663);
 
 	for (size_t si = 0; si < NSTREAMS; si++) {
 		const struct stream *s = &streams[si];
@@ -443,43 +543,51 @@ static void test_container_layout_matches_the_documented_format(void **state)
 		/* Frames back to back from offset 0, one per block, in order. */
 		for (uint64_t i = 0; i < nblocks; i++) {
 			const uint8_t *h = f + pos;
-			uint64_t want = block_len(s->size, i);
+			uint64_t want = block_len(s->size, i), done = 0, p, nd = 0;
 			const uint8_t *core = s->content + i * MiB;
-			uint32_t word, size;
 
 			if (frame_off(f, &L, i) != pos)
 				fail_msg("%s: index says frame %llu is at %llu, it is at %llu",
 					 s->name, (unsigned long long)i,
 					 (unsigned long long)frame_off(f, &L, i),
 					 (unsigned long long)pos);
-			assert_true(pos + LZ4PACK_FRAME_OVERHEAD <= L.index_at);
+			assert_true(pos + LZ4PACK_FRAME_MIN <= L.index_at);
 			/* frame header */
 			assert_int_equal(get32(h), 0x184D2204);
 			assert_memory_equal(h, "\x04\x22\x4d\x18", 4);
 			assert_int_equal(h[4], 0x6C);
-			assert_int_equal(h[5], 0x60);
+			assert_int_equal(h[5], 0x40);
 			assert_int_equal(get64(h + 6), want);
 			assert_int_equal(h[14], (xxh32(h + 4, 10, 0) >> 8) & 0xff);
-			/* its one block */
-			word = get32(h + 15);
-			size = word & ~LZ4PACK_STORED_BIT;
-			assert_true(size > 0 && size <= want);
-			assert_true(pos + LZ4PACK_FRAME_OVERHEAD + size <= L.index_at);
-			if (word & LZ4PACK_STORED_BIT) {
-				assert_int_equal(size, want);
-				assert_memory_equal(h + 19, core, want);
-			} else {
-				int got = LZ4_decompress_safe((const char *)h + 19, (char *)dec,
-							      (int)size, MiB);
-				assert_true(size < want);
-				if (got != (int)want || memcmp(dec, core, want) != 0)
-					fail_msg("%s: frame %llu does not decompress to its block",
-						 s->name, (unsigned long long)i);
+			/* its data blocks: the block's bytes 64 KiB at a time, each
+			 * compressed on its own, or stored when that is not smaller */
+			for (p = pos + 15; done < want; nd++) {
+				uint64_t dlen = want - done < 65536 ? want - done : 65536;
+				uint32_t word = get32(f + p), size = word & ~LZ4PACK_STORED_BIT;
+
+				assert_true(size > 0 && size <= dlen);
+				assert_true(p + 4 + size + 8 <= L.index_at);
+				if (word & LZ4PACK_STORED_BIT) {
+					assert_int_equal(size, dlen);
+					assert_memory_equal(f + p + 4, core + done, dlen);
+				} else {
+					int got = LZ4_decompress_safe((const char *)f + p + 4,
+								      (char *)dec, (int)size,
+								      65536);
+					assert_true(size < dlen);
+					if (got != (int)dlen || memcmp(dec, core + done, dlen) != 0)
+						fail_msg("%s: frame %llu data block %llu does not "
+							 "decompress to its bytes", s->name,
+							 (unsigned long long)i, (unsigned long long)nd);
+				}
+				p += 4 + size;
+				done += dlen;
 			}
-			/* end mark, content checksum of this block */
-			assert_int_equal(get32(h + 19 + size), 0);
-			assert_int_equal(get32(h + 23 + size), xxh32(core, (size_t)want, 0));
-			pos += 27 + size;
+			assert_int_equal(nd, (want + 65535) / 65536);
+			/* end mark, content checksum of the whole block */
+			assert_int_equal(get32(f + p), 0);
+			assert_int_equal(get32(f + p + 4), xxh32(core, (size_t)want, 0));
+			pos = p + 8;
 		}
 		/* The last frame ends where the skippable index frame begins. */
 		assert_int_equal(L.index_at, pos);
@@ -524,19 +632,31 @@ static void test_incompressible_block_is_stored_and_zero_blocks_are_tiny(void **
 	frame_of(f, &L, 0, &F0);
 	frame_of(f, &L, 1, &F1);
 	frame_of(f, &L, 2, &F2);
-	/* Block 0 is random bytes (and 10 zeros): stored as they are. */
-	assert_true(F0.stored);
-	assert_int_equal(F0.word, MiB | LZ4PACK_STORED_BIT);
-	assert_int_equal(F0.end - F0.at, MiB + LZ4PACK_FRAME_OVERHEAD);
-	assert_memory_equal(f + F0.data_at, s->content, MiB);
-	/* Block 1 is all hole: a few KiB at most, with the checksum of zeros. */
-	assert_false(F1.stored);
+	/* Block 0 is random bytes (and 10 zeros): every data block stored as
+	 * it is, and the frame is as large as a frame can be. */
+	assert_int_equal(F0.nd, 16);
+	assert_int_equal(F0.nstored, 16);
+	for (unsigned d = 0; d < F0.nd; d++) {
+		assert_int_equal(F0.d[d].word, 65536 | LZ4PACK_STORED_BIT);
+		assert_memory_equal(f + F0.d[d].data_at, s->content + d * 65536, 65536);
+	}
+	assert_memory_equal(f + F0.d[3].word_at, "\x00\x00\x01\x80", 4);
+	assert_int_equal(F0.end - F0.at, LZ4PACK_FRAME_MAX);
+	assert_int_equal(F0.end - F0.at, MiB + 15 + 16 * 4 + 8);
+	/* Block 1 is all hole: a few KiB at most, with the checksum of zeros,
+	 * 16 identical compressed data blocks. */
+	assert_int_equal(F1.nd, 16);
+	assert_int_equal(F1.nstored, 0);
 	assert_true(F1.end - F1.at < 8192);
 	assert_int_equal(get64(f + F1.at + 6), MiB);
 	assert_int_equal(get32(f + F1.sum_at), xxh32(none, MiB, 0));
+	for (unsigned d = 1; d < F1.nd; d++) {
+		assert_int_equal(F1.d[d].word, F1.d[0].word);
+		assert_memory_equal(f + F1.d[d].data_at, f + F1.d[0].data_at, F1.d[0].size);
+	}
 	/* Block 2 is text: compressed. */
-	assert_false(F2.stored);
-	assert_true(F2.size < MiB / 2);
+	assert_int_equal(F2.nstored, 0);
+	assert_true(F2.end - F2.at < MiB / 2);
 
 	/* Every all-zero block is the same frame, whether the sink was given
 	 * holes or zeros as data. */
@@ -689,6 +809,7 @@ static void test_lz4_cli_rejects_a_container_with_a_flipped_byte(void **state)
 	struct layout L;
 	struct frame F;
 	uint64_t stored = UINT64_MAX;
+	unsigned sd = 0;
 
 	write_lz4(&z, s, 2);
 	orig = slurp(z.path, &n);
@@ -698,8 +819,9 @@ static void test_lz4_cli_rejects_a_container_with_a_flipped_byte(void **state)
 	parse_layout(orig, n, &L);
 	for (uint64_t i = 0; i < L.count && stored == UINT64_MAX; i++) {
 		frame_of(orig, &L, i, &F);
-		if (F.stored)
-			stored = i;
+		for (unsigned d = 0; d < F.nd && stored == UINT64_MAX; d++)
+			if (F.d[d].stored)
+				stored = i, sd = d;
 	}
 	assert_true(stored != UINT64_MAX);   /* the random bytes made one */
 
@@ -716,16 +838,17 @@ static void test_lz4_cli_rejects_a_container_with_a_flipped_byte(void **state)
 		memcpy(f, orig, n);
 		if (k == 0) {
 			frame_of(orig, &L, stored, &F);
-			f[F.data_at + F.size / 2] ^= 0x10;
-			what = "a data byte of a stored block";
+			f[F.d[sd].data_at + F.d[sd].size / 2] ^= 0x10;
+			what = "a byte of a stored data block";
 		} else if (k == 1) {
 			frame_of(orig, &L, 1, &F);
 			f[F.sum_at + 2] ^= 0x80;
 			what = "a content checksum byte";
 		} else {
 			frame_of(orig, &L, 1, &F);
-			f[F.data_at + 100] ^= 0x10;
-			what = "a data byte of a compressed block";
+			assert_false(F.d[0].stored);
+			f[F.d[0].data_at + 100] ^= 0x10;
+			what = "a byte of a compressed data block";
 		}
 		spill(&d, f, n);
 		out = run_lz4_d(d.path, &out_len, &status);
@@ -777,6 +900,49 @@ static void test_lz4_cli_decompresses_every_frame_on_its_own(void **state)
 	}
 }
 
+/* The BD 0x60 container built by hand above is what the old writer
+ * wrote: a standard LZ4 file, one data block per frame, every frame
+ * decodable on its own. */
+static void test_lz4_cli_decodes_the_hand_built_bd_0x60_container(void **state)
+{
+	(void)state;
+	for (size_t si = 0; si < NSTREAMS; si++) {
+		const struct stream *s = &streams[si];
+		struct tmp z;
+		size_t n, out_len;
+		struct layout L;
+		uint8_t *f = v1_container(s, &n), *out;
+		int status;
+
+		parse_layout(f, n, &L);
+		spill(&z, f, n);
+		out = run_lz4_d(z.path, &out_len, &status);
+		tmp_remove(&z);
+		if (status != 0 || out_len != s->size || memcmp(out, s->content, out_len) != 0)
+			fail_msg("%s (BD 0x60): lz4 -d status %d, %zu bytes", s->name, status,
+				 out_len);
+		free(out);
+		for (uint64_t i = 0; i < L.count; i++) {
+			struct frame F;
+			uint64_t want = block_len(s->size, i);
+
+			frame_of(f, &L, i, &F);
+			assert_int_equal(F.bd, 0x60);
+			assert_int_equal(F.nd, 1);
+			assert_int_equal(F.end - F.at, 27 + F.d[0].size);
+			spill(&z, f + F.at, (size_t)(F.end - F.at));
+			out = run_lz4_d(z.path, &out_len, &status);
+			tmp_remove(&z);
+			if (status != 0 || out_len != want ||
+			    memcmp(out, s->content + i * MiB, want) != 0)
+				fail_msg("%s (BD 0x60): frame %llu alone: lz4 -d status %d",
+					 s->name, (unsigned long long)i, status);
+			free(out);
+		}
+		free(f);
+	}
+}
+
 /* ------------------------------------------------------------------ */
 /* Damage                                                              */
 
@@ -795,6 +961,7 @@ static void expect_damage(const struct stream *s, const uint8_t *f, size_t n,
 	struct tmp d;
 	struct opened o;
 	int failed = 0;
+	char name[32];
 
 	assert_non_null(buf);
 	spill(&d, f, n);
@@ -824,6 +991,10 @@ static void expect_damage(const struct stream *s, const uint8_t *f, size_t n,
 			if (bad && !(bad & FRAME(i)))
 				fail_msg("%s: block %llu failed (%s), want only frames %#x to",
 					 what, (unsigned long long)i, pc_errmsg(), bad);
+			snprintf(name, sizeof name, "frame %llu (", (unsigned long long)i);
+			if (!strstr(pc_errmsg(), name))
+				fail_msg("%s: the error does not name frame %llu: %s", what,
+					 (unsigned long long)i, pc_errmsg());
 			failed++;
 			if (i > 0) {
 				r = lz4pack_pread(o.p, buf, MiB, (i - 1) * MiB);
@@ -880,6 +1051,25 @@ static uint8_t *container_bytes(const struct stream *s, size_t *n, struct layout
 	return f;
 }
 
+/* The container of s as the writer writes it (BD 0x40), or (v1) as older
+ * versions wrote it (BD 0x60, built by hand). */
+static uint8_t *container_bytes_of(const struct stream *s, bool v1, size_t *n,
+				   struct layout *L)
+{
+	uint8_t *f;
+
+	if (!v1)
+		return container_bytes(s, n, L);
+	f = v1_container(s, n);
+	parse_layout(f, *n, L);
+	return f;
+}
+
+static const char *format_name(bool v1)
+{
+	return v1 ? "BD 0x60" : "BD 0x40";
+}
+
 /* Rewrite the content size of the frame at h, with a header checksum that
  * matches, so that only the size itself is wrong. */
 static void set_content_size(uint8_t *h, uint64_t size)
@@ -888,112 +1078,154 @@ static void set_content_size(uint8_t *h, uint64_t size)
 	h[14] = (uint8_t)(xxh32(h + 4, 10, 0) >> 8);
 }
 
-static void test_damaged_frame_header_block_end_mark_or_checksum_is_a_format_error(void **state)
+static void test_damaged_frame_header_data_block_end_mark_or_checksum_is_a_format_error(void **state)
 {
 	(void)state;
 	const struct stream *s = &streams[S_MIXED];
-	size_t n;
-	struct layout L;
-	uint8_t *orig = container_bytes(s, &n, &L), *f = malloc(n);
-	int stored = 0;
 
-	assert_non_null(f);
-	for (uint64_t i = 0; i < L.count; i++) {
-		struct frame F;
-		uint64_t want = block_len(s->size, i);
-		char what[128];
+	for (int v1 = 0; v1 < 2; v1++) {
+		size_t n;
+		struct layout L;
+		uint8_t *orig = container_bytes_of(s, v1, &n, &L), *f = malloc(n);
+		int stored = 0;
 
-		frame_of(orig, &L, i, &F);
-		stored += F.stored;
-		/* every byte of the frame header: magic, FLG, BD, content size, HC */
-		for (uint64_t b = 0; b < LZ4PACK_FRAME_HDR_SIZE; b++) {
+		assert_non_null(f);
+		for (uint64_t i = 0; i < L.count; i++) {
+			struct frame F;
+			uint64_t want = block_len(s->size, i);
+			uint32_t dmax = v1 ? MiB : 65536;
+			unsigned which[3], nwhich;
+			char what[160];
+#define WHAT(...) snprintf(what, sizeof what, "%s: frame %llu " __VA_ARGS__)
+#define FR format_name(v1), (unsigned long long)i
+
+			frame_of(orig, &L, i, &F);
+			assert_int_equal(F.bd, v1 ? 0x60 : 0x40);
+			stored += (int)F.nstored;
+			/* every byte of the frame header: magic, FLG, BD, content size, HC */
+			for (uint64_t b = 0; b < LZ4PACK_FRAME_HDR_SIZE; b++) {
+				memcpy(f, orig, n);
+				f[F.at + b] ^= 0x01;
+				WHAT("header byte %llu flipped", FR, (unsigned long long)b);
+				expect_damage(s, f, n, FRAME(i), what);
+			}
+			/* a content size other than the block's, under a valid HC */
+			const uint64_t sizes[] = { want + 1, want - 1, want + MiB, 0, UINT64_MAX };
+			for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+				memcpy(f, orig, n);
+				set_content_size(f + F.at, sizes[k]);
+				assert_int_equal(lz4pack_check_frame_header(f + F.at, &(uint64_t){ 0 },
+									    &(uint32_t){ 0 }), 0);
+				WHAT("content size %llu → %#llx", FR, (unsigned long long)want,
+				     (unsigned long long)sizes[k]);
+				expect_damage(s, f, n, FRAME(i), what);
+			}
+			/* the first, a middle and the last data block */
+			nwhich = some_dblocks(&F, which);
+			for (unsigned w = 0; w < nwhich; w++) {
+				const struct dblock *D = &F.d[which[w]];
+				unsigned d = which[w];
+				/* its size word: one more, one less; an end mark; larger
+				 * than the BD allows, stored or not; running past the
+				 * frame, into its trailer or just past its end */
+				uint64_t to_trailer = F.mark_at - D->data_at;
+				const uint32_t words[] = {
+					D->word + 1, D->word - 1, 0, dmax + 1,
+					(dmax + 1) | LZ4PACK_STORED_BIT, 0x7FFFFFFF, 0xFFFFFFFF,
+					(uint32_t)to_trailer + 1, (uint32_t)to_trailer + 8,
+					(uint32_t)to_trailer + 9,
+					((uint32_t)to_trailer + 4) | (D->word & LZ4PACK_STORED_BIT),
+				};
+				for (size_t k = 0; k < sizeof words / sizeof words[0]; k++) {
+					memcpy(f, orig, n);
+					put32(f + D->word_at, words[k]);
+					WHAT("data block %u size word %#x → %#x", FR, d, D->word,
+					     words[k]);
+					expect_damage(s, f, n, FRAME(i), what);
+				}
+				/* a byte in the middle of its data, the first and the last */
+				const uint64_t bytes[] = { D->size / 2, 0, D->size - 1 };
+				for (size_t k = 0; k < sizeof bytes / sizeof bytes[0]; k++) {
+					memcpy(f, orig, n);
+					f[D->data_at + bytes[k]] ^= 0x01;
+					WHAT("data block %u byte %llu of %u flipped", FR, d,
+					     (unsigned long long)bytes[k], D->size);
+					expect_damage(s, f, n, FRAME(i), what);
+				}
+			}
+			/* the end mark, low and high byte */
 			memcpy(f, orig, n);
-			f[F.at + b] ^= 0x01;
-			snprintf(what, sizeof what, "frame %llu header byte %llu flipped",
-				 (unsigned long long)i, (unsigned long long)b);
+			f[F.mark_at] ^= 0x01;
+			WHAT("end mark low byte", FR);
 			expect_damage(s, f, n, FRAME(i), what);
-		}
-		/* a content size other than the block's, under a valid HC */
-		const uint64_t sizes[] = { want + 1, want - 1, want + MiB, 0, UINT64_MAX };
-		for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
 			memcpy(f, orig, n);
-			set_content_size(f + F.at, sizes[k]);
-			assert_int_equal(lz4pack_check_frame_header(f + F.at, &(uint64_t){ 0 }), 0);
-			snprintf(what, sizeof what, "frame %llu content size %llu → %#llx",
-				 (unsigned long long)i, (unsigned long long)want,
-				 (unsigned long long)sizes[k]);
+			f[F.mark_at + 3] ^= 0x80;
+			WHAT("end mark high byte", FR);
 			expect_damage(s, f, n, FRAME(i), what);
-		}
-		/* the block size word: one more, one less */
-		memcpy(f, orig, n);
-		put32(f + F.word_at, F.word + 1);
-		snprintf(what, sizeof what, "frame %llu block size + 1", (unsigned long long)i);
-		expect_damage(s, f, n, FRAME(i), what);
-		memcpy(f, orig, n);
-		put32(f + F.word_at, F.word - 1);
-		snprintf(what, sizeof what, "frame %llu block size - 1", (unsigned long long)i);
-		expect_damage(s, f, n, FRAME(i), what);
-		/* a byte in the middle of the data, the first and the last */
-		const uint64_t bytes[] = { F.size / 2, 0, F.size - 1 };
-		for (size_t w = 0; w < sizeof bytes / sizeof bytes[0]; w++) {
+			/* the content checksum, first and third byte */
 			memcpy(f, orig, n);
-			f[F.data_at + bytes[w]] ^= 0x01;
-			snprintf(what, sizeof what, "frame %llu data byte %llu of %u flipped",
-				 (unsigned long long)i, (unsigned long long)bytes[w], F.size);
+			f[F.sum_at] ^= 0x01;
+			WHAT("checksum byte 0", FR);
 			expect_damage(s, f, n, FRAME(i), what);
+			memcpy(f, orig, n);
+			f[F.sum_at + 2] ^= 0x80;
+			WHAT("checksum byte 2", FR);
+			expect_damage(s, f, n, FRAME(i), what);
+#undef WHAT
+#undef FR
 		}
-		/* the end mark, low and high byte */
-		memcpy(f, orig, n);
-		f[F.mark_at] ^= 0x01;
-		snprintf(what, sizeof what, "frame %llu end mark low byte", (unsigned long long)i);
-		expect_damage(s, f, n, FRAME(i), what);
-		memcpy(f, orig, n);
-		f[F.mark_at + 3] ^= 0x80;
-		snprintf(what, sizeof what, "frame %llu end mark high byte", (unsigned long long)i);
-		expect_damage(s, f, n, FRAME(i), what);
-		/* the content checksum, first and third byte */
-		memcpy(f, orig, n);
-		f[F.sum_at] ^= 0x01;
-		snprintf(what, sizeof what, "frame %llu checksum byte 0", (unsigned long long)i);
-		expect_damage(s, f, n, FRAME(i), what);
-		memcpy(f, orig, n);
-		f[F.sum_at + 2] ^= 0x80;
-		snprintf(what, sizeof what, "frame %llu checksum byte 2", (unsigned long long)i);
-		expect_damage(s, f, n, FRAME(i), what);
+		assert_true(stored > 0);   /* the random bytes made a stored data block */
+		free(orig);
+		free(f);
 	}
-	assert_true(stored > 0);   /* the random bytes made a stored block */
-	free(orig);
-	free(f);
 }
 
 /* A flipped stored bit leaves the header, the span and the end mark
- * consistent: the block is then decoded the wrong way, and the reader must
- * refuse it (decompression fails, or the content checksum does not match).
- * Found while writing these tests: a stored block read as LZ4 fails to
- * decompress after writing into the reader's one-block cache, so the block
- * read just before it comes back wrong. */
+ * consistent: the data block is then decoded the wrong way, and the reader
+ * must refuse it (decompression fails, or the content checksum does not
+ * match).  Found while writing these tests: a stored block read as LZ4
+ * fails to decompress after writing into the reader's one-block cache, so
+ * the block read just before it comes back wrong. */
 static void test_flipped_stored_bit_is_a_format_error_and_spares_other_blocks(void **state)
 {
 	(void)state;
 	const struct stream *s = &streams[S_MIXED];
-	size_t n;
-	struct layout L;
-	uint8_t *orig = container_bytes(s, &n, &L), *f = malloc(n);
 
-	assert_non_null(f);
-	for (uint64_t i = 0; i < L.count; i++) {
-		struct frame F;
-		char what[96];
+	for (int v1 = 0; v1 < 2; v1++) {
+		size_t n;
+		struct layout L;
+		uint8_t *orig = container_bytes_of(s, v1, &n, &L), *f = malloc(n);
+		int stored = 0;
 
-		frame_of(orig, &L, i, &F);
-		memcpy(f, orig, n);
-		put32(f + F.word_at, F.word ^ LZ4PACK_STORED_BIT);
-		snprintf(what, sizeof what, "frame %llu (%s) stored bit flipped",
-			 (unsigned long long)i, F.stored ? "stored" : "compressed");
-		expect_damage(s, f, n, FRAME(i), what);
+		assert_non_null(f);
+		for (uint64_t i = 0; i < L.count; i++) {
+			struct frame F;
+			unsigned which[3], nwhich;
+
+			frame_of(orig, &L, i, &F);
+			nwhich = some_dblocks(&F, which);
+			for (unsigned d = 0; d < F.nd; d++) {
+				const struct dblock *D = &F.d[d];
+				char what[128];
+				bool some = false;
+
+				for (unsigned w = 0; w < nwhich; w++)
+					some |= which[w] == d;
+				if (!some && !D->stored)
+					continue;       /* every stored one, and three others */
+				stored += D->stored;
+				memcpy(f, orig, n);
+				put32(f + D->word_at, D->word ^ LZ4PACK_STORED_BIT);
+				snprintf(what, sizeof what, "%s: frame %llu data block %u (%s) "
+					 "stored bit flipped", format_name(v1),
+					 (unsigned long long)i, d, D->stored ? "stored" : "compressed");
+				expect_damage(s, f, n, FRAME(i), what);
+			}
+		}
+		assert_true(stored > 0);
+		free(orig);
+		free(f);
 	}
-	free(orig);
-	free(f);
 }
 
 static void test_truncated_container_does_not_open(void **state)
@@ -1008,8 +1240,8 @@ static void test_truncated_container_does_not_open(void **state)
 				(size_t)L.index_at, (size_t)L.index_at - 1,
 				(size_t)L.index_at - 4, n / 2,
 				(size_t)frame_off(f, &L, 2), (size_t)frame_off(f, &L, 1) - 1,
-				min + LZ4PACK_FRAME_OVERHEAD, min, min - 1,
-				LZ4PACK_FRAME_OVERHEAD, LZ4PACK_FRAME_HDR_SIZE, 4, 0 };
+				min + LZ4PACK_FRAME_MIN, min, min - 1,
+				LZ4PACK_FRAME_MIN, LZ4PACK_FRAME_HDR_SIZE, 4, 0 };
 
 	for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
 		char what[64];
@@ -1081,7 +1313,6 @@ static void test_changed_index_offsets_are_format_errors(void **state)
 	size_t n;
 	struct layout L;
 	uint8_t *orig = container_bytes(s, &n, &L), *f = malloc(n);
-	uint64_t stored = UINT64_MAX;
 
 	assert_non_null(f);
 	assert_true(L.count >= 4);
@@ -1092,18 +1323,16 @@ static void test_changed_index_offsets_are_format_errors(void **state)
 		struct frame F;
 		/* Shifts that keep the offsets in order: the frame before and
 		 * this one both lose their exact span, and only they fail. */
-		const int64_t shifts[] = { 1, -1, 4, -8, LZ4PACK_FRAME_OVERHEAD,
-					   -(int64_t)LZ4PACK_FRAME_OVERHEAD };
+		const int64_t shifts[] = { 1, -1, 4, -8, LZ4PACK_FRAME_MIN,
+					   -(int64_t)LZ4PACK_FRAME_MIN };
 		/* Any value at all: detected, at the open or at a read. */
 		const uint64_t values[] = { 0, n, n * 2, L.index_at, v | (1ull << 63),
 					    v ^ (1ull << 40), next, next - 1,
-					    next - LZ4PACK_FRAME_OVERHEAD,
+					    next - LZ4PACK_FRAME_MIN,
 					    i > 0 ? frame_off(orig, &L, i - 1) : 16 };
 		char what[96];
 
 		frame_of(orig, &L, i, &F);
-		if (F.stored && stored == UINT64_MAX)
-			stored = i;
 		for (size_t k = 0; k < sizeof shifts / sizeof shifts[0]; k++) {
 			memcpy(f, orig, n);
 			put64(e, v + (uint64_t)shifts[k]);
@@ -1131,19 +1360,33 @@ static void test_changed_index_offsets_are_format_errors(void **state)
 	put64(f + entry_of(&L, 1), frame_off(orig, &L, 2));
 	put64(f + entry_of(&L, 2), frame_off(orig, &L, 1));
 	expect_damage_detected(s, f, n, "offsets of frames 1 and 2 swapped");
-	/* The stored frame (1 MiB + 27 bytes, the most a frame may span)
-	 * swallowing the next: the span is too large for any block, and the
-	 * reader must refuse it before reading it into its buffer. */
-	assert_true(stored + 2 < L.count);
-	memcpy(f, orig, n);
-	put64(f + entry_of(&L, stored + 1),
-	      frame_off(orig, &L, stored + 2) - LZ4PACK_FRAME_OVERHEAD);
-	assert_true(frame_off(f, &L, stored + 1) - frame_off(f, &L, stored) >
-		    MiB + LZ4PACK_FRAME_OVERHEAD);
-	expect_damage(s, f, n, FRAME(stored) | FRAME(stored + 1),
-		      "stored frame spanning into the next");
 	free(orig);
 	free(f);
+
+	/* A frame as large as a frame can be (frame 0 of "exact 3 MiB": random
+	 * bytes, all stored) swallowing the next: the span is too large for
+	 * any frame, and the reader must refuse it before reading it into its
+	 * buffer. */
+	s = &streams[S_EXACT3];
+	for (int v1 = 0; v1 < 2; v1++) {
+		struct frame F;
+
+		orig = container_bytes_of(s, v1, &n, &L);
+		f = malloc(n);
+		assert_non_null(f);
+		assert_int_equal(L.count, 3);
+		frame_of(orig, &L, 0, &F);
+		assert_int_equal(F.nstored, F.nd);
+		assert_int_equal(F.end - F.at, v1 ? MiB + 27 : LZ4PACK_FRAME_MAX);
+		memcpy(f, orig, n);
+		put64(f + entry_of(&L, 1), frame_off(orig, &L, 2) - LZ4PACK_FRAME_MIN);
+		assert_true(frame_off(f, &L, 1) > LZ4PACK_FRAME_MAX);
+		expect_damage(s, f, n, FRAME(0) | FRAME(1),
+			      v1 ? "BD 0x60: stored frame spanning into the next"
+				 : "BD 0x40: stored frame spanning into the next");
+		free(orig);
+		free(f);
+	}
 }
 
 /* Found while writing these tests: an offset so large that adding the
@@ -1162,7 +1405,7 @@ static void test_index_offset_that_wraps_around_is_a_format_error(void **state)
 	assert_int_equal(L.count, 3);
 	assert_true(n < MiB);             /* every frame's span is "small" */
 	for (uint64_t i = 1; i < L.count; i++)
-		for (uint64_t v = UINT64_MAX - 2 * LZ4PACK_FRAME_OVERHEAD; v != 0; v++) {
+		for (uint64_t v = UINT64_MAX - 2 * LZ4PACK_FRAME_MIN; v != 0; v++) {
 			char what[64];
 			memcpy(f, orig, n);
 			put64(f + entry_of(&L, i), v);
@@ -1290,7 +1533,7 @@ static uint8_t *with_frame(const uint8_t *orig, const struct layout *L, uint64_t
 	return f;
 }
 
-/* A stored block must hold exactly its frame's content size.  The last
+/* A stored data block must hold exactly its share of the block.  The last
  * frame of "1 MiB + 1" stores 1 byte; given a second byte (the size word,
  * span, end mark, checksum and index all consistent), the first byte is
  * still right and its checksum matches: only the length check is left. */
@@ -1298,33 +1541,167 @@ static void test_stored_block_longer_than_its_content_size_is_a_format_error(voi
 {
 	(void)state;
 	const struct stream *s = &streams[S_PLUS1];
-	size_t n, m;
-	struct layout L;
-	uint8_t *orig = container_bytes(s, &n, &L), *f, frame[LZ4PACK_FRAME_OVERHEAD + 2];
-	struct frame F;
 
-	assert_int_equal(L.count, 2);
-	frame_of(orig, &L, 1, &F);
-	assert_true(F.stored);
-	assert_int_equal(F.size, 1);
-	assert_int_equal(get64(orig + F.at + 6), 1);
-	memcpy(frame, orig + F.at, LZ4PACK_FRAME_HDR_SIZE);
-	put32(frame + LZ4PACK_FRAME_HDR_SIZE, 2 | LZ4PACK_STORED_BIT);
-	frame[LZ4PACK_FRAME_HDR_SIZE + 4] = orig[F.data_at];
-	frame[LZ4PACK_FRAME_HDR_SIZE + 5] = 'x';
-	put32(frame + LZ4PACK_FRAME_HDR_SIZE + 6, 0);
-	put32(frame + LZ4PACK_FRAME_HDR_SIZE + 10, get32(orig + F.sum_at));
-	f = with_frame(orig, &L, 1, frame, sizeof frame, &m);
-	assert_int_equal(m, n + 1);
-	expect_damage(s, f, m, FRAME(1), "stored block of 2 bytes in a frame of 1");
-	free(f);
+	for (int v1 = 0; v1 < 2; v1++) {
+		size_t n, m;
+		struct layout L;
+		uint8_t *orig = container_bytes_of(s, v1, &n, &L), *f;
+		uint8_t frame[LZ4PACK_FRAME_MIN + 2];
+		struct frame F;
+		char what[96];
 
-	/* The same splice with the frame as it was gives the file back. */
-	f = with_frame(orig, &L, 1, orig + F.at, (size_t)(F.end - F.at), &m);
-	assert_int_equal(m, n);
-	assert_memory_equal(f, orig, n);
-	free(f);
-	free(orig);
+		assert_int_equal(L.count, 2);
+		frame_of(orig, &L, 1, &F);
+		assert_int_equal(F.nd, 1);
+		assert_true(F.d[0].stored);
+		assert_int_equal(F.d[0].size, 1);
+		assert_int_equal(get64(orig + F.at + 6), 1);
+		memcpy(frame, orig + F.at, LZ4PACK_FRAME_HDR_SIZE);
+		put32(frame + LZ4PACK_FRAME_HDR_SIZE, 2 | LZ4PACK_STORED_BIT);
+		frame[LZ4PACK_FRAME_HDR_SIZE + 4] = orig[F.d[0].data_at];
+		frame[LZ4PACK_FRAME_HDR_SIZE + 5] = 'x';
+		put32(frame + LZ4PACK_FRAME_HDR_SIZE + 6, 0);
+		put32(frame + LZ4PACK_FRAME_HDR_SIZE + 10, get32(orig + F.sum_at));
+		f = with_frame(orig, &L, 1, frame, sizeof frame, &m);
+		assert_int_equal(m, n + 1);
+		snprintf(what, sizeof what, "%s: stored data block of 2 bytes in a frame of 1",
+			 format_name(v1));
+		expect_damage(s, f, m, FRAME(1), what);
+		free(f);
+
+		/* The same splice with the frame as it was gives the file back. */
+		f = with_frame(orig, &L, 1, orig + F.at, (size_t)(F.end - F.at), &m);
+		assert_int_equal(m, n);
+		assert_memory_equal(f, orig, n);
+		free(f);
+		free(orig);
+	}
+}
+
+/* Frames whose data blocks do not add up to their block, each spliced
+ * into a container whose index agrees with it, so that only the walk of
+ * the data blocks can notice: no end mark; an extra data block before it;
+ * an end mark one data block early; a data block of 64 KiB cut in two;
+ * the BD of the other format, or of none we wrote. */
+static void test_data_blocks_that_do_not_make_up_the_block_are_format_errors(void **state)
+{
+	(void)state;
+	const struct stream *s = &streams[S_EXACT3];
+	uint8_t *frame = malloc(2 * LZ4PACK_FRAME_MAX);
+
+	assert_non_null(frame);
+	for (int v1 = 0; v1 < 2; v1++)
+		for (uint64_t i = 0; i < 3; i++) {
+			size_t n, m, len;
+			struct layout L;
+			uint8_t *orig = container_bytes_of(s, v1, &n, &L), *f;
+			struct frame F;
+			const struct dblock *last;
+			uint64_t flen;
+			char what[128];
+#define SPLICE(...)                                                             \
+	do {                                                                    \
+		snprintf(what, sizeof what, "%s: frame %llu: " __VA_ARGS__);    \
+		f = with_frame(orig, &L, i, frame, len, &m);                    \
+		expect_damage(s, f, m, FRAME(i), what);                         \
+		free(f);                                                        \
+	} while (0)
+#define FR format_name(v1), (unsigned long long)i
+
+			frame_of(orig, &L, i, &F);
+			flen = F.end - F.at;
+			last = &F.d[F.nd - 1];
+			assert_int_equal(F.nd, v1 ? 1 : 16);
+
+			/* no end mark: the checksum right after the last data block */
+			len = (size_t)flen - 4;
+			memcpy(frame, orig + F.at, (size_t)(F.mark_at - F.at));
+			memcpy(frame + (F.mark_at - F.at), orig + F.sum_at, 4);
+			SPLICE("no end mark", FR);
+
+			/* a copy of the last data block after it, before the end mark */
+			len = (size_t)flen + 4 + last->size;
+			memcpy(frame, orig + F.at, (size_t)(F.mark_at - F.at));
+			memcpy(frame + (F.mark_at - F.at), orig + last->word_at, 4 + last->size);
+			memcpy(frame + (F.mark_at - F.at) + 4 + last->size, orig + F.mark_at, 8);
+			SPLICE("one data block too many", FR);
+
+			/* the end mark in place of the last data block (for a frame
+			 * of one data block, a frame of none: shorter than a frame
+			 * can be, refused at the open) */
+			len = (size_t)(last->word_at - F.at) + 8;
+			memcpy(frame, orig + F.at, (size_t)(last->word_at - F.at));
+			memcpy(frame + (last->word_at - F.at), orig + F.mark_at, 8);
+			if (F.nd == 1) {
+				f = with_frame(orig, &L, i, frame, len, &m);
+				snprintf(what, sizeof what, "%s: frame %llu without data blocks", FR);
+				expect_open_fails(f, m, what);
+				free(f);
+			} else {
+				SPLICE("end mark one data block early", FR);
+			}
+
+			/* the first data block cut in two stored data blocks: a
+			 * valid LZ4 frame that decodes to the same bytes, but not
+			 * the layout pycore writes (lz4 -d would accept it) */
+			{
+				uint32_t d0 = v1 ? (uint32_t)block_len(s->size, i) : 65536;
+				const uint8_t *core = s->content + i * MiB;
+				uint8_t *p = frame + LZ4PACK_FRAME_HDR_SIZE;
+				uint64_t rest = F.d[0].data_at + F.d[0].size;
+
+				memcpy(frame, orig + F.at, LZ4PACK_FRAME_HDR_SIZE);
+				put32(p, 1000 | LZ4PACK_STORED_BIT);
+				memcpy(p + 4, core, 1000);
+				put32(p + 1004, (d0 - 1000) | LZ4PACK_STORED_BIT);
+				memcpy(p + 1008, core + 1000, d0 - 1000);
+				p += 1008 + d0 - 1000;
+				memcpy(p, orig + rest, (size_t)(F.end - rest));
+				len = (size_t)(p - frame) + (size_t)(F.end - rest);
+				SPLICE("first data block cut in two", FR);
+			}
+
+			/* another BD, with a header checksum that matches */
+			const uint8_t bds[] = { 0x40, 0x50, 0x60, 0x70 };
+			for (size_t k = 0; k < sizeof bds / sizeof bds[0]; k++) {
+				if (bds[k] == F.bd)
+					continue;
+				len = (size_t)flen;
+				memcpy(frame, orig + F.at, len);
+				frame[5] = bds[k];
+				frame[14] = (uint8_t)(xxh32(frame + 4, 10, 0) >> 8);
+				SPLICE("BD %#x → %#x", FR, F.bd, bds[k]);
+			}
+#undef SPLICE
+#undef FR
+			free(orig);
+		}
+	free(frame);
+}
+
+/* Only the BD values pycore wrote open: 0x40 (64 KiB data blocks) and
+ * 0x60 (older containers, 1 MiB). */
+static void test_frame_header_check_accepts_the_two_bds_pycore_wrote(void **state)
+{
+	(void)state;
+	uint8_t h[LZ4PACK_FRAME_HDR_SIZE];
+	uint64_t len;
+	uint32_t dmax;
+
+	lz4pack_put_frame_header(h, 12345);
+	assert_int_equal(h[5], 0x40);
+	for (int bd = 0; bd < 256; bd++) {
+		h[5] = (uint8_t)bd;
+		h[14] = (uint8_t)(xxh32(h + 4, 10, 0) >> 8);
+		len = dmax = 0;
+		if (bd == 0x40 || bd == 0x60) {
+			assert_int_equal(lz4pack_check_frame_header(h, &len, &dmax), 0);
+			assert_int_equal(len, 12345);
+			assert_int_equal(dmax, bd == 0x40 ? 65536 : MiB);
+		} else if (lz4pack_check_frame_header(h, &len, &dmax) == 0) {
+			fail_msg("BD %#x accepted", bd);
+		}
+	}
 }
 
 /* Found while writing these tests: when a frame passes every check that
@@ -1335,38 +1712,43 @@ static void test_block_that_fails_to_decompress_leaves_the_cached_block_intact(v
 {
 	(void)state;
 	const struct stream *s = &streams[S_EXACT3];
-	size_t n;
-	struct layout L;
-	uint8_t *f = container_bytes(s, &n, &L), *buf = malloc(MiB);
-	struct frame F;
-	struct tmp d;
-	struct opened o;
 
-	assert_non_null(buf);
-	frame_of(f, &L, 1, &F);
-	assert_false(F.stored);
-	/* Frame 1's header, size word, span and end mark stay right; its data
-	 * becomes valid LZ4 of the same size that decodes to fewer bytes. */
-	lz4_literals_of_size(f + F.data_at, F.size);
-	assert_int_equal(LZ4_decompress_safe((const char *)f + F.data_at, (char *)buf,
-					     (int)F.size, MiB) > 0, 1);
-	spill(&d, f, n);
-	assert_non_null(open_pack(d.path, &o));
+	for (int v1 = 0; v1 < 2; v1++) {
+		size_t n;
+		struct layout L;
+		uint8_t *f = container_bytes_of(s, v1, &n, &L), *buf = malloc(MiB);
+		struct frame F;
+		struct tmp d;
+		struct opened o;
 
-	assert_int_equal(lz4pack_pread(o.p, buf, MiB, 0), MiB);       /* block 0 */
-	assert_memory_equal(buf, s->content, MiB);
-	pc_clear_error();
-	assert_int_equal(lz4pack_pread(o.p, buf, 100, MiB + 5), -1);  /* block 1 */
-	assert_int_equal(pc_errcode(), PC_EFORMAT);
-	memset(buf, 0, MiB);
-	assert_int_equal(lz4pack_pread(o.p, buf, MiB, 0), MiB);       /* block 0 again */
-	assert_memory_equal(buf, s->content, MiB);
-	assert_int_equal(lz4pack_pread(o.p, buf, 10, 2 * MiB), 10);   /* block 2 fine */
-	assert_memory_equal(buf, s->content + 2 * MiB, 10);
-	close_pack(&o);
-	tmp_remove(&d);
-	free(buf);
-	free(f);
+		assert_non_null(buf);
+		frame_of(f, &L, 1, &F);
+		assert_int_equal(F.nstored, 0);
+		/* Frame 1's header, size words, span and end mark stay right; the
+		 * data of its last data block becomes valid LZ4 of the same size
+		 * that decodes to fewer bytes. */
+		const struct dblock *D = &F.d[F.nd - 1];
+		lz4_literals_of_size(f + D->data_at, D->size);
+		assert_int_equal(LZ4_decompress_safe((const char *)f + D->data_at, (char *)buf,
+						     (int)D->size, MiB) > 0, 1);
+		spill(&d, f, n);
+		assert_non_null(open_pack(d.path, &o));
+
+		assert_int_equal(lz4pack_pread(o.p, buf, MiB, 0), MiB);       /* block 0 */
+		assert_memory_equal(buf, s->content, MiB);
+		pc_clear_error();
+		assert_int_equal(lz4pack_pread(o.p, buf, 100, MiB + 5), -1);  /* block 1 */
+		assert_int_equal(pc_errcode(), PC_EFORMAT);
+		memset(buf, 0, MiB);
+		assert_int_equal(lz4pack_pread(o.p, buf, MiB, 0), MiB);       /* block 0 again */
+		assert_memory_equal(buf, s->content, MiB);
+		assert_int_equal(lz4pack_pread(o.p, buf, 10, 2 * MiB), 10);   /* block 2 fine */
+		assert_memory_equal(buf, s->content + 2 * MiB, 10);
+		close_pack(&o);
+		tmp_remove(&d);
+		free(buf);
+		free(f);
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -1597,7 +1979,8 @@ int main(void)
 		cmocka_unit_test(test_raw_file_ending_in_a_hole_has_the_full_length),
 		cmocka_unit_test(test_lz4_cli_rejects_a_container_with_a_flipped_byte),
 		cmocka_unit_test(test_lz4_cli_decompresses_every_frame_on_its_own),
-		cmocka_unit_test(test_damaged_frame_header_block_end_mark_or_checksum_is_a_format_error),
+		cmocka_unit_test(test_lz4_cli_decodes_the_hand_built_bd_0x60_container),
+		cmocka_unit_test(test_damaged_frame_header_data_block_end_mark_or_checksum_is_a_format_error),
 		cmocka_unit_test(test_flipped_stored_bit_is_a_format_error_and_spares_other_blocks),
 		cmocka_unit_test(test_truncated_container_does_not_open),
 		cmocka_unit_test(test_damaged_index_does_not_open),
@@ -1605,6 +1988,8 @@ int main(void)
 		cmocka_unit_test(test_index_offset_that_wraps_around_is_a_format_error),
 		cmocka_unit_test(test_index_with_a_content_size_that_wraps_the_block_count_does_not_open),
 		cmocka_unit_test(test_stored_block_longer_than_its_content_size_is_a_format_error),
+		cmocka_unit_test(test_data_blocks_that_do_not_make_up_the_block_are_format_errors),
+		cmocka_unit_test(test_frame_header_check_accepts_the_two_bds_pycore_wrote),
 		cmocka_unit_test(test_block_that_fails_to_decompress_leaves_the_cached_block_intact),
 		cmocka_unit_test(test_worker_count_does_not_change_the_file),
 		cmocka_unit_test(test_sink_lz4_refuses_more_bytes_than_planned),
