@@ -126,6 +126,10 @@ check_core() {
 	$NSCORE --text "$core" >"$info"
 	same "the capture note says the mode ($mode) [$label]" \
 		"$(sed -n 's/^mode //p' "$info")" "$([ "$mode" = snapshot ] && echo 1 || echo 0)"
+	# The python note's facts come from the process's binaries, as it
+	# sees them (the host has no /opt/py).
+	same "the python note was made from the binaries in the container ($mode) [$label]" \
+		"$(sed -n 's/^python //p' "$info")" "$([ -n "$pyhome" ] && echo dwarf || echo builtin)"
 	sed -n 's/^file //p' "$info" >"$dir/files"
 	check "NT_FILE and the modules note name the files by their paths in the container ($how, $mode) [$label]" \
 		sh -c "grep -qx '$exe' '$dir/files' && grep -qx 'module $exe [0-9a-f]*' '$info' &&
@@ -247,5 +251,28 @@ while read -r label py; do
 		fi
 	fi
 	stop_container
+
+	# Binaries deleted since they were mapped (an upgrade under a running
+	# service; a container's layer gone): read through /proc/PID/map_files.
+	if [ -n "$pyhome" ] && [ -z "${PYCORE_SANITIZED:-}" ]; then
+		gone=$dir/gone
+		mkdir -p "$gone/bin" "$gone/lib" "$dir/g"
+		cp "$py" "$gone/bin/"
+		cp "$pyhome"/lib/libpython3*.so.1.0 "$gone/lib/"
+		ln -s "$pyhome/lib/$(basename "$py")" "$gone/lib/"
+		if TARGET_ENV="LD_LIBRARY_PATH=$gone/lib" start_target "$gone/bin/$(basename "$py")" \
+			plant.py "$dir/g" --scale 300; then
+			rm "$gone/bin/$(basename "$py")" "$gone"/lib/libpython3*.so.1.0
+			"$BIN/pycore-capture" -q -o "$dir/core.gone" "$TARGET_PID"
+			: >"$dir/g/stop"
+			stop_target
+			$NSCORE --text "$dir/core.gone" >"$dir/gone.info"
+			same "binaries deleted since they were mapped still give the python note its facts (map_files) [$label]" \
+				"$(sed -n 's/^python //p' "$dir/gone.info") $(grep -c '^module .*libpython.* (deleted) [0-9a-f]\{40\}$' "$dir/gone.info")" \
+				"dwarf 1"
+		else
+			fail "plant.py starts with its binaries copied [$label]"
+		fi
+	fi
 	rm -rf "$dir"
 done < <(printf '%s\n' "$pythons" | grep .)

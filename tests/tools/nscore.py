@@ -8,7 +8,8 @@ write them).
 
 usage: nscore.py [--text] CORE | nscore.py --build-id FILE... | nscore.py --hide-python CORE OUT
 
---text writes lines for shell scripts instead: "mode M", "ns FLAGS PID
+--text writes lines for shell scripts instead: "mode M", "python LAYOUT"
+(the python note's layout source, or none), "ns FLAGS PID
 OWN-PID ROOT", "tids TID:OWN-TID..." (sorted), "ids PR_PID... / PRPSINFO-PID"
 (sorted), then "file PATH" for NT_FILE and "module PATH BUILD-ID" for the
 modules note; --build-id writes "FILE BUILD-ID" lines.
@@ -69,6 +70,10 @@ def describe(path):
                 out["modules"] = modules(d)
             elif name == "PYCORE" and ntype == PYCORE_NAMESPACES:
                 out["namespaces"] = namespaces(d)
+            elif name == "PYCORE" and ntype == PYCORE_PYTHON:
+                for line in d.decode("utf-8", "replace").split("\n"):
+                    if line.startswith("layout "):
+                        out["python_layout"] = line.split()[1]
     return out
 
 
@@ -100,6 +105,7 @@ def hide_python(src, dst):
 def text(d):
     ns = d["namespaces"]
     print("mode", d.get("mode"))
+    print("python", d.get("python_layout", "none"))
     print("ns", ns["flags"], ns["pid"], ns["ns_pid"], ns["root"])
     print("tids", " ".join("%d:%d" % tuple(t) for t in sorted(ns["tids"])))
     print("ids", " ".join(map(str, sorted(d["prstatus"]))), "/", d["prpsinfo"])
