@@ -380,9 +380,19 @@ const char *dwarfinfo_type_file(struct pc_dwarf *d, const char *type)
 
 /* ---- members ---- */
 
+/* How many anonymous members one lookup may look into.  CPython's structs
+ * have a few, nested two deep at most.  Damaged debug info can make an
+ * anonymous member's type a struct that encloses it: a loop that recursed
+ * until the stack ran out (fuzz_layout found it), or, with many such
+ * members, a search exponential in the depth.  A count of descents bounds
+ * both. */
+#define ANONYMOUS_DESCENTS_MAX 64
+
 /* Offset of the member called name in the struct or union die, looking
- * through anonymous members; *member_type is set to its type. */
-static int64_t member_offset(Dwarf_Die *su, const char *name, Dwarf_Die *member_type)
+ * through anonymous members while *descents lasts; *member_type is set
+ * to its type. */
+static int64_t member_offset(Dwarf_Die *su, const char *name, Dwarf_Die *member_type,
+			     int *descents)
 {
 	Dwarf_Die m;
 
@@ -406,8 +416,11 @@ static int64_t member_offset(Dwarf_Die *su, const char *name, Dwarf_Die *member_
 			*member_type = t;
 			return (int64_t)loc;
 		}
-		if (!n && (dwarf_tag(&t) == DW_TAG_structure_type || dwarf_tag(&t) == DW_TAG_union_type)) {
-			int64_t inner = member_offset(&t, name, member_type);
+		if (!n && *descents > 0 &&
+		    (dwarf_tag(&t) == DW_TAG_structure_type || dwarf_tag(&t) == DW_TAG_union_type)) {
+			int64_t inner;
+			--*descents;
+			inner = member_offset(&t, name, member_type, descents);
 			if (inner >= 0)
 				return (int64_t)loc + inner;
 		}
@@ -420,6 +433,7 @@ static int64_t path_offset(struct pc_dwarf *d, const char *type, const char *mem
 			   Dwarf_Die *last)
 {
 	int64_t total = 0;
+	int descents = ANONYMOUS_DESCENTS_MAX;
 	char part[128];
 
 	if (find_type(d, type, last) < 0)
@@ -431,7 +445,7 @@ static int64_t path_offset(struct pc_dwarf *d, const char *type, const char *mem
 			return -1;
 		memcpy(part, p, n);
 		part[n] = '\0';
-		off = member_offset(last, part, last);
+		off = member_offset(last, part, last, &descents);
 		if (off < 0)
 			return -1;
 		total += off;
