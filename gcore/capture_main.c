@@ -52,17 +52,23 @@ static void on_signal(int sig)
 	interrupted = sig;
 }
 
-/* No SA_RESTART: a blocking call returns EINTR and the loops notice. */
+/* No SA_RESTART: a blocking call returns EINTR and the loops notice.
+ * supervise() left them blocked; one that came meanwhile is taken now. */
 static void catch_signals(void)
 {
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGQUIT };
 	struct sigaction sa;
+	sigset_t set;
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+	sigemptyset(&set);
+	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
 		sigaction(sigs[i], &sa, NULL);
+		sigaddset(&set, sigs[i]);
+	}
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
 }
 
 static void usage(FILE *f)

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 static volatile pid_t worker;
+static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
 
 static void forward(int sig)
 {
@@ -18,18 +19,24 @@ static void forward(int sig)
 		kill(worker, sig);
 }
 
+static void forwarded_set(sigset_t *set)
+{
+	sigemptyset(set);
+	for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
+		sigaddset(set, forwarded[i]);
+}
+
 /* Signals that would end us are passed on, so the worker ends cleanly and
  * we report its status. */
 static void forward_signals(void)
 {
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = forward;
 	sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-		sigaction(sigs[i], &sa, NULL);
+	for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
+		sigaction(forwarded[i], &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 }
 
@@ -48,7 +55,13 @@ static int wait_worker(pid_t pid)
 int supervise(void)
 {
 	pid_t parent = getpid(), pid;
+	sigset_t set;
 
+	/* Held back until each process has its handlers: a signal that came
+	 * in between would end the parent without a word, or the worker
+	 * before it could let the target go. */
+	forwarded_set(&set);
+	sigprocmask(SIG_BLOCK, &set, NULL);
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0)
@@ -61,5 +74,6 @@ int supervise(void)
 	}
 	worker = pid;
 	forward_signals();
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
 	exit(wait_worker(pid));
 }
