@@ -120,6 +120,14 @@ static void keep_foreign_signal(struct pc_thread *th, int sig, const siginfo_t *
 	}
 }
 
+/* The instruction itself faulted (it is not where it was looked for):
+ * stepping again would only fault again. */
+static bool is_fault(int sig, const siginfo_t *si)
+{
+	return (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE) &&
+	       si->si_code > 0;
+}
+
 /* Single-step the thread over the syscall instruction: resume, and take
  * every stop until the step's own SIGTRAP.  Returns 0 or -1. */
 static int step_over_call(struct pc_thread *th, struct inject_result *res)
@@ -150,6 +158,9 @@ static int step_over_call(struct pc_thread *th, struct inject_result *res)
 		if (WSTOPSIG(status) == SIGTRAP &&
 		    (si.si_code == TRAP_BRKPT || si.si_code == TRAP_TRACE))
 			return 0;
+		if (is_fault(WSTOPSIG(status), &si))   /* ours: not handed to the thread */
+			return pc_fail(PC_EINTERNAL, 0, "the system call injected into thread %d "
+				       "faulted (signal %d)", (int)th->tid, WSTOPSIG(status));
 		keep_foreign_signal(th, WSTOPSIG(status), &si);
 	}
 }

@@ -143,8 +143,11 @@ int snapshot_fork(struct pc_snapshot *s, struct pc_tracer *tr, struct pc_memread
 		pc_clear_error();
 		return 0;
 	}
-	if (inject_syscall(th, s->insn, SYS_clone, clone_args, &res) < 0)
+	if (inject_syscall(th, s->insn, SYS_clone, clone_args, &res) < 0) {
+		if (pc_errcode() == PC_EGONE)   /* a held thread dies only with its process */
+			pc_fail(PC_EGONE, 0, "pid %d was killed during capture", (int)tr->pid);
 		return -1;
+	}
 	if (res.ret < 0) {
 		snprintf(why, whylen, "its clone failed: %s", strerror((int)-res.ret));
 		return 0;
@@ -239,6 +242,37 @@ static int hold_any_thread(pid_t pid, struct pc_thread *th)
 	return rc;
 }
 
+/* Alive, and not a zombie whose children have gone to init already. */
+static bool target_alive(pid_t pid)
+{
+	struct pc_procstat st;
+	bool alive = procfs_read_stat(pid, "stat", &st) == 0 && st.state != 'Z' &&
+		     st.state != 'X';
+
+	pc_clear_error();
+	return alive;
+}
+
+/* A syscall instruction of the program the target runs now: it may have
+ * executed another since the fork, where the old address would fault. */
+static bool current_syscall(pid_t pid, uint64_t *insn)
+{
+	struct pc_maplist maps;
+	struct pc_memreader mem;
+	bool found;
+
+	if (procmaps_read_layout(pid, &maps) < 0) {
+		pc_clear_error();
+		return false;
+	}
+	memreader_init(&mem, pid, MEMREAD_VM_READV);
+	found = inject_find_syscall(&mem, &maps, insn) == 0;
+	memreader_close(&mem);
+	procmaps_free(&maps);
+	pc_clear_error();
+	return found;
+}
+
 /* Hold a thread of the target, waiting up to 2 s for another tracer (a
  * second capture started meanwhile holds it for milliseconds) to leave. */
 static bool hold_target(pid_t pid, struct pc_thread *th)
@@ -248,7 +282,7 @@ static bool hold_target(pid_t pid, struct pc_thread *th)
 	for (int i = 0; i < 200; i++) {
 		if (hold_any_thread(pid, th) == 0)
 			return true;
-		if (kill(pid, 0) < 0)
+		if (!target_alive(pid))
 			return false;
 		nanosleep(&nap, NULL);
 	}
@@ -260,7 +294,8 @@ void snapshot_end(struct pc_snapshot *s)
 	struct pc_error_box pending = { 0 };
 	bool failing = pc_errcode() != PC_OK;
 	struct pc_thread th;
-	bool held;
+	bool held, reaped;
+	uint64_t insn;
 
 	if (!s->child)
 		return;
@@ -275,8 +310,9 @@ void snapshot_end(struct pc_snapshot *s)
 	 * zombie under the target if we died between the two steps. */
 	kill_child(s);
 	held = hold_target(s->target, &th);
-	if (held ? !reap_in_target(&th, s->insn, s->ns_child)
-		 : kill(s->target, 0) == 0)   /* a dead target's zombies go to init */
+	reaped = held && current_syscall(s->target, &insn) &&
+		 reap_in_target(&th, insn, s->ns_child);
+	if (!reaped && target_alive(s->target))   /* a dead target's zombies go to init */
 		s->zombie = s->child;
 	if (held)
 		release_thread(&th);

@@ -25,7 +25,11 @@
  * 0 stays a zombie until its parent waits for it with __WALL.  So at the
  * end the copy is killed and its death collected by us as its tracer; then
  * one thread of the target is stopped for a moment and runs an injected
- * wait4(child, NULL, __WALL | WNOHANG) that frees it.
+ * wait4(child, NULL, __WALL | WNOHANG) that frees it, at a syscall
+ * instruction looked up again (the target may have executed another
+ * program since the fork: the copy is still its child, and the old
+ * address would fault).  A target that died meanwhile left the copy to
+ * init, which reaps it.
  */
 #ifndef PYCORE_SNAPSHOT_H
 #define PYCORE_SNAPSHOT_H
