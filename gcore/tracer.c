@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +92,21 @@ static int permission_error(pid_t pid)
 		       buf[0] ? " (now " : "", buf, buf[0] ? ")" : "");
 }
 
+/* PTRACE_SEIZE also fails with EPERM on a thread that is exiting.  The
+ * kernel's check for opening /proc/PID/mem is the one for ptrace: if it
+ * passes (or the process is gone), the thread was only on its way out. */
+static bool may_trace(pid_t pid)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof path, "/proc/%d/mem", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0)
+		close(fd);
+	return fd >= 0 || (errno != EACCES && errno != EPERM);
+}
+
 /* Seize one thread and ask it to stop.  A thread that vanished is fine. */
 static int seize_thread(struct pc_tracer *t, pid_t tid)
 {
@@ -110,7 +126,7 @@ static int seize_thread(struct pc_tracer *t, pid_t tid)
 				       "pid %d is already traced by pid %ld "
 				       "(a debugger?): detach it first",
 				       (int)t->pid, tracer);
-		return permission_error(t->pid);
+		return may_trace(t->pid) ? 0 : permission_error(t->pid);
 	}
 	t->attached = true;
 	if (!add_thread(t, tid))
@@ -121,7 +137,7 @@ static int seize_thread(struct pc_tracer *t, pid_t tid)
 }
 
 /* Seize every thread listed in /proc/PID/task that we do not hold yet.
- * Returns how many were new, or -1. */
+ * Returns how many were seized, or -1. */
 static int seize_listed_threads(struct pc_tracer *t)
 {
 	char path[64];
@@ -141,13 +157,15 @@ static int seize_listed_threads(struct pc_tracer *t)
 	}
 	while ((de = readdir(dir)) != NULL) {
 		pid_t tid = (pid_t)atoi(de->d_name);
+		size_t had = t->nthreads;
+
 		if (tid <= 0 || find_thread(t, tid))
 			continue;
 		if (seize_thread(t, tid) < 0) {
 			closedir(dir);
 			return -1;
 		}
-		fresh++;
+		fresh += t->nthreads > had;   /* not a thread on its way out */
 	}
 	closedir(dir);
 	return fresh;
@@ -285,8 +303,11 @@ int tracer_read_registers(struct pc_tracer *t)
 
 		if (ptrace(PTRACE_GETREGSET, th->tid, NT_PRSTATUS, &iov) < 0) {
 			free(xbuf);
-			return pc_fail(errno == ESRCH ? PC_EGONE : PC_EINTERNAL, errno,
-				       "reading registers of thread %d", (int)th->tid);
+			if (errno == ESRCH)   /* a held thread dies only with its process */
+				return pc_fail(PC_EGONE, 0, "pid %d was killed during capture",
+					       (int)t->pid);
+			return pc_fail(PC_EINTERNAL, errno, "reading registers of thread %d",
+				       (int)th->tid);
 		}
 		iov = (struct iovec){ &th->fpregs, sizeof th->fpregs };
 		th->have_fpregs = ptrace(PTRACE_GETREGSET, th->tid, NT_PRFPREG, &iov) == 0;
