@@ -24,6 +24,7 @@ enum pc_errcode {
 	PC_EBUSY       = 10, /* the target is already traced by a debugger    */
 	PC_EFORMAT     = 11, /* input file is not what it claims (corrupt)    */
 	PC_ELIMIT      = 12, /* a limit the user set was reached (--max-cow-mb) */
+	PC_EEXEC       = 13, /* the target executed a new program mid-capture */
 };
 
 /* Record an error; returns -1 so "return pc_fail(...)" reads naturally.

@@ -95,7 +95,8 @@ static void usage(FILE *f)
 		"\n"
 		"Exit status: 0 done, 2 usage, 3 no such process, 4 zombie, 5 permission,\n"
 		"6 target exited, 7 output error, 8 output exists, 9 interrupted,\n"
-		"10 already traced, 12 --max-cow-mb passed, 1 other errors.\n"
+		"10 already traced, 12 --max-cow-mb passed, 13 target executed a new program,\n"
+		"1 other errors.\n"
 		"See pycore-capture(1).\n");
 }
 
@@ -288,6 +289,8 @@ static int capture(const struct options *o, struct pc_target *t,
 		gone_if_vanished(t->pid);
 		goto out;
 	}
+	if (target_same_program(t) < 0)
+		goto out;
 	if (hold_or_fork(o, t, &snap, res, t0) < 0 ||
 	    build_core_notes(&notes, t, &captured_at, res->mode) < 0 ||
 	    coreplan_init(&plan, &t->maps, t->dump_len, &notes) < 0)
@@ -363,6 +366,7 @@ static void print_summary(const struct options *o, const struct pc_target *t,
  * the core is written all the same, without the note. */
 static int note_python_facts(struct pc_target *t)
 {
+	target_note_program(t);
 	if (pyfacts_live(t->pid, &t->python_facts, &t->python_facts_len) < 0) {
 		t->python_facts = NULL;
 		pc_clear_error();

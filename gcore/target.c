@@ -114,6 +114,21 @@ static void read_namespaces(struct pc_target *t, const char *status)
 		t->ns_flags |= PYCORE_NS_ROOT;
 }
 
+void target_note_program(struct pc_target *t)
+{
+	t->auxv_early = (uint8_t *)procfs_slurp(t->pid, "auxv", &t->auxv_early_len);
+	pc_clear_error();
+}
+
+int target_same_program(const struct pc_target *t)
+{
+	if (!t->auxv_early || (t->auxv_early_len == t->auxv_len &&
+			       memcmp(t->auxv_early, t->auxv, t->auxv_len) == 0))
+		return 0;
+	return pc_fail(PC_EEXEC, 0, "pid %d executed a new program as the capture began",
+		       (int)t->pid);
+}
+
 static int read_ids(struct pc_target *t)
 {
 	char *status = procfs_slurp(t->pid, "status", NULL);
@@ -344,5 +359,6 @@ void target_free(struct pc_target *t)
 	free(t->exe);
 	free(t->root);
 	free(t->auxv);
+	free(t->auxv_early);
 	free(t->python_facts);
 }

@@ -34,6 +34,8 @@ struct pc_target {
 	char *exe;               /* readlink of /proc/PID/exe, or "" */
 	uint8_t *auxv;
 	size_t auxv_len;
+	uint8_t *auxv_early;     /* auxv before the stop (target_note_program) */
+	size_t auxv_early_len;
 	unsigned coredump_filter;
 
 	/* Namespaces (PYCORE_NT_NAMESPACES): the ids the process knows itself
@@ -64,6 +66,15 @@ struct pc_target {
  * not ourselves) and note its state before we stop it.
  * PC_ENOPROC / PC_EZOMBIE / PC_EUSAGE.  Returns 0 or -1. */
 int target_check(struct pc_target *t, pid_t pid);
+
+/* Note which program the process runs, before anything is read from it
+ * (its auxv, which an execve replaces), so that target_same_program() can
+ * tell an exec before the stop.  Never fails. */
+void target_note_program(struct pc_target *t);
+
+/* After target_read_facts(): PC_EEXEC when the process executed another
+ * program since target_note_program().  Returns 0 or -1. */
+int target_same_program(const struct pc_target *t);
 
 /* Why a mapping of the target has no contents in a snapshot's core. */
 enum {

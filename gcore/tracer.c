@@ -112,7 +112,7 @@ static int seize_thread(struct pc_tracer *t, pid_t tid)
 {
 	if (find_thread(t, tid))
 		return 0;
-	if (ptrace(PTRACE_SEIZE, tid, 0, PTRACE_O_TRACECLONE) < 0) {
+	if (ptrace(PTRACE_SEIZE, tid, 0, PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC) < 0) {
 		long tracer;
 		if (errno == ESRCH)
 			return 0;
@@ -215,47 +215,107 @@ static int note_wait_status(struct pc_tracer *t, pid_t tid, int status)
 		 * Give it back on detach or it would be lost. */
 		th->resend_signal = WSTOPSIG(status);
 		break;
+	case PTRACE_EVENT_EXEC:
+		/* A thread was inside execve when it was seized: the memory and
+		 * the threads we hold are no longer the program's. */
+		return pc_fail(PC_EEXEC, 0, "pid %d executed a new program during capture",
+			       (int)t->pid);
 	default:  /* PTRACE_EVENT_STOP: our interrupt, a group-stop, a new thread */
 		break;
 	}
 	return 0;
 }
 
+/* Take the pending status of each thread not yet stopped, by its own id:
+ * a wait for one id costs the kernel a lookup, where waitpid(-1) scans
+ * every tracee (quadratic over a stop of thousands of threads).  A
+ * thread whose id vanished without an exit status changed it in an
+ * execve (the exec stop then comes under the process id).  Returns how
+ * many statuses were taken, or -1. */
+static int take_stops(struct pc_tracer *t)
+{
+	size_t i = 0;
+	int taken = 0;
+
+	while (i < t->nthreads) {
+		struct pc_thread *th = &t->threads[i];
+		pid_t tid = th->tid, w;
+		int status;
+
+		if (th->stopped) {
+			i++;
+			continue;
+		}
+		w = waitpid(tid, &status, __WALL | WNOHANG);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno != ECHILD)
+			return pc_fail(PC_EINTERNAL, errno, "waitpid %d", (int)tid);
+		if (w < 0)
+			forget_thread(t, th);
+		else if (w > 0 && note_wait_status(t, w, status) < 0)
+			return -1;
+		taken += w != 0;
+		/* The array may have changed: slot i now holds another thread. */
+		if (w == 0 || (i < t->nthreads && t->threads[i].tid == tid))
+			i++;
+	}
+	return taken;
+}
+
+/* Once every thread is stopped: any other status pending (an exec stop
+ * under the process id, the deaths of a process killed meanwhile).  One
+ * scan of the tracees.  Returns how many were taken, or -1. */
+static int take_stragglers(struct pc_tracer *t)
+{
+	int status, taken = 0;
+	pid_t w;
+
+	while ((w = waitpid(-1, &status, __WALL | WNOHANG)) != 0) {
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return errno == ECHILD ? taken : pc_fail(PC_EINTERNAL, errno, "waitpid");
+		if (note_wait_status(t, w, status) < 0)
+			return -1;
+		taken++;
+	}
+	return taken;
+}
+
+static int past_deadline(const struct pc_tracer *t, uint64_t deadline)
+{
+	/* Stops normally arrive within microseconds; a thread in
+	 * uninterruptible sleep (D state) may take long. */
+	if (now_ms() <= deadline)
+		return 0;
+	for (size_t i = 0; i < t->nthreads; i++)
+		if (!t->threads[i].stopped)
+			return pc_fail(PC_EINTERNAL, 0, "thread %d of pid %d did not stop in time "
+				       "(uninterruptible sleep?)", (int)t->threads[i].tid, (int)t->pid);
+	return 0;
+}
+
 static int wait_until_stopped(struct pc_tracer *t, uint64_t deadline,
 			      volatile const int *interrupted)
 {
-	while (count_running(t) > 0) {
-		int status;
-		pid_t w;
+	for (;;) {
+		struct timespec nap = { 0, 20 * 1000 };
+		int taken;
 
 		if (*interrupted)
 			return pc_fail(PC_EINTR, 0, "interrupted by signal %d", *interrupted);
-		w = waitpid(-1, &status, __WALL | WNOHANG);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0 && errno == ECHILD)
-			return pc_fail(PC_EGONE, 0, "pid %d exited during capture", (int)t->pid);
-		if (w < 0)
-			return pc_fail(PC_EINTERNAL, errno, "waitpid");
-		if (w == 0) {
-			/* Stops normally arrive within microseconds; a thread in
-			 * uninterruptible sleep (D state) may take long. */
-			if (now_ms() > deadline) {
-				for (size_t i = 0; i < t->nthreads; i++)
-					if (!t->threads[i].stopped)
-						return pc_fail(PC_EINTERNAL, 0,
-							       "thread %d of pid %d did not stop in time "
-							       "(uninterruptible sleep?)",
-							       (int)t->threads[i].tid, (int)t->pid);
-			}
-			struct timespec nap = { 0, 20 * 1000 };
-			nanosleep(&nap, NULL);
-			continue;
-		}
-		if (note_wait_status(t, w, status) < 0)
+		taken = count_running(t) > 0 ? take_stops(t) : take_stragglers(t);
+		if (taken < 0)
 			return -1;
+		if (count_running(t) == 0 && taken == 0)
+			return 0;
+		if (taken == 0) {
+			if (past_deadline(t, deadline) < 0)
+				return -1;
+			nanosleep(&nap, NULL);
+		}
 	}
-	return 0;
 }
 
 static int by_tid_main_first(const void *a, const void *b, void *pidp)
