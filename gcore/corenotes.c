@@ -4,6 +4,7 @@
 #include "../common/error.h"
 #include "../common/pycore_note.h"
 
+#include <cpuid.h>
 #include <elf.h>
 #include <errno.h>
 #include <stdio.h>
@@ -20,6 +21,9 @@
 #endif
 #ifndef NT_FILE
 #define NT_FILE 0x46494c45
+#endif
+#ifndef NT_X86_XSAVE_LAYOUT
+#define NT_X86_XSAVE_LAYOUT 0x205
 #endif
 
 static struct timeval ticks_to_timeval(uint64_t ticks, long hz)
@@ -290,6 +294,38 @@ static int add_pycore_notes(struct pc_notes *out, const struct pc_target *t,
 	return rc;
 }
 
+/* Where NT_X86_XSTATE keeps the mask of the state components the kernel
+ * enabled (XCR0): the first 8 of the software-reserved bytes 464..511. */
+#define XSTATE_XCR0_OFFSET 464
+#define XFEATURE_FIRST_EXTENDED 2   /* x87 and SSE have fixed places */
+
+/* NT_X86_XSAVE_LAYOUT, as the kernel writes it after the threads' notes
+ * since Linux 6.9: for every extended component enabled in XCR0, its
+ * number and its size, offset and flags in the (standard format) XSAVE
+ * area, from CPUID leaf 0xD.  The layout differs between CPU vendors (AMD
+ * has no MPX, so AVX-512's components sit lower than on Intel), and a
+ * reader that assumes Intel's misreads NT_X86_XSTATE without it.  The
+ * target runs on this machine's CPUs, so our CPUID is its CPUID.
+ * Nothing is written when the threads have no XSAVE state. */
+static int add_xsave_layout_note(struct pc_notes *out, const struct pc_thread *th)
+{
+	struct { uint32_t type, size, offset, flags; } comp[64];
+	size_t n = 0;
+	uint64_t xcr0;
+
+	if (th->xstate_len < XSTATE_XCR0_OFFSET + sizeof xcr0)
+		return 0;
+	memcpy(&xcr0, th->xstate + XSTATE_XCR0_OFFSET, sizeof xcr0);
+	for (unsigned i = XFEATURE_FIRST_EXTENDED; i < 64; i++) {
+		unsigned eax, ebx, ecx, edx;
+
+		if (!(xcr0 >> i & 1) || !__get_cpuid_count(0xD, i, &eax, &ebx, &ecx, &edx))
+			continue;
+		comp[n++] = (typeof(comp[0])){ i, eax, ebx, ecx };
+	}
+	return n ? notes_add(out, "LINUX", NT_X86_XSAVE_LAYOUT, comp, n * sizeof comp[0]) : 0;
+}
+
 int build_core_notes(struct pc_notes *out, const struct pc_target *t,
 		     const struct timespec *captured_at, int mode)
 {
@@ -307,5 +343,7 @@ int build_core_notes(struct pc_notes *out, const struct pc_target *t,
 			return -1;
 		}
 	}
+	if (add_xsave_layout_note(out, &t->tracer.threads[0]) < 0)
+		return -1;
 	return add_pycore_notes(out, t, captured_at, mode);
 }

@@ -85,6 +85,30 @@ check_sysroot() {
 	fi
 }
 
+# The XSAVE layout note (NT_X86_XSAVE_LAYOUT, Linux 6.9+) tells readers
+# where each register component sits in NT_X86_XSTATE on this CPU: a
+# pycore core must carry the kernel's, byte for byte.  Older kernels
+# write none, and then there is nothing to compare with.
+xsave_layout() {
+	python3 -c '
+import sys
+sys.path.insert(0, sys.argv[2])
+from elfcore import read_elf, read_notes
+with open(sys.argv[1], "rb") as f:
+    notes = read_notes(f, read_elf(f).phdrs)
+print(" ".join(d.hex() for n, t, d in notes if (n, t) == ("LINUX", 0x205)))' "$1" "$TOP/tests/tools"
+}
+
+check_xsave_layout() {
+	local label=$1 kernel_layout
+	kernel_layout=$(xsave_layout "$2")
+	if [ -n "$kernel_layout" ]; then
+		same "the XSAVE layout note is the kernel's [$label]" "$(xsave_layout "$3")" "$kernel_layout"
+	else
+		skip "the XSAVE layout note [$label]: this kernel writes none"
+	fi
+}
+
 while read -r label py; do
 	dir=$WORK/$label
 	mkdir -p "$dir"
@@ -104,6 +128,7 @@ while read -r label py; do
 	stop_target
 	if kernel_core "$py" threads.py "$dir/kernel" "$dir/core.kernel" --busy 1 --sleepers 1; then
 		check_core "$label" kernel "$dir/core.kernel" "$dir/kernel/ready.json" "$py"
+		check_xsave_layout "$label" "$dir/core.kernel" "$dir/core.plain"
 	else
 		skip "kernel core [$label]: core dumps are piped elsewhere or disabled here"
 	fi
