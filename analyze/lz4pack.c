@@ -183,8 +183,8 @@ static int load_block(struct lz4pack *p, uint64_t i)
 		uint32_t word, size;
 		int n;
 
-		if (end - pos < 4)
-			return bad_frame(p, i, want, "data blocks run past the frame");
+		if (end - pos < 4)       /* no room for another size word */
+			return bad_frame(p, i, want, "data blocks stop short of the block");
 		word = le_get32(p->packed + pos);
 		size = word & ~LZ4PACK_STORED_BIT;
 		if (word == 0)

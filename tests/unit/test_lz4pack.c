@@ -953,6 +953,9 @@ static void test_lz4_cli_decodes_the_hand_built_bd_0x60_container(void **state)
  * frames must fail: frames are independent, damage to one spares the
  * others. */
 #define FRAME(i) (1u << (i))
+/* When set, the error of every failed block must contain this: the check
+ * that is meant to catch the damage is the one that does. */
+static const char *want_msg;
 static void expect_damage(const struct stream *s, const uint8_t *f, size_t n,
 			  uint32_t bad, const char *what)
 {
@@ -995,6 +998,8 @@ static void expect_damage(const struct stream *s, const uint8_t *f, size_t n,
 			if (!strstr(pc_errmsg(), name))
 				fail_msg("%s: the error does not name frame %llu: %s", what,
 					 (unsigned long long)i, pc_errmsg());
+			if (want_msg && !strstr(pc_errmsg(), want_msg))
+				fail_msg("%s: %s, want \"%s\"", what, pc_errmsg(), want_msg);
 			failed++;
 			if (i > 0) {
 				r = lz4pack_pread(o.p, buf, MiB, (i - 1) * MiB);
@@ -1129,19 +1134,30 @@ static void test_damaged_frame_header_data_block_end_mark_or_checksum_is_a_forma
 				 * than the BD allows, stored or not; running past the
 				 * frame, into its trailer or just past its end */
 				uint64_t to_trailer = F.mark_at - D->data_at;
-				const uint32_t words[] = {
-					D->word + 1, D->word - 1, 0, dmax + 1,
-					(dmax + 1) | LZ4PACK_STORED_BIT, 0x7FFFFFFF, 0xFFFFFFFF,
-					(uint32_t)to_trailer + 1, (uint32_t)to_trailer + 8,
-					(uint32_t)to_trailer + 9,
-					((uint32_t)to_trailer + 4) | (D->word & LZ4PACK_STORED_BIT),
+				static const char *const over_bd = "data block larger than its BD allows";
+				static const char *const past = "data block runs past the frame";
+				const struct {
+					uint32_t word;
+					const char *msg;   /* the check that must catch it */
+				} words[] = {
+					{ D->word + 1, NULL }, { D->word - 1, NULL },
+					{ 0, "end mark before the end of the block" },
+					{ dmax + 1, over_bd }, { (dmax + 1) | LZ4PACK_STORED_BIT, over_bd },
+					{ 0x7FFFFFFF, over_bd }, { 0xFFFFFFFF, over_bd },
+					{ (uint32_t)to_trailer + 1, to_trailer + 1 > dmax ? over_bd : past },
+					{ (uint32_t)to_trailer + 8, to_trailer + 8 > dmax ? over_bd : past },
+					{ (uint32_t)to_trailer + 9, to_trailer + 9 > dmax ? over_bd : past },
+					{ ((uint32_t)to_trailer + 4) | (D->word & LZ4PACK_STORED_BIT),
+					  to_trailer + 4 > dmax ? over_bd : past },
 				};
 				for (size_t k = 0; k < sizeof words / sizeof words[0]; k++) {
 					memcpy(f, orig, n);
-					put32(f + D->word_at, words[k]);
+					put32(f + D->word_at, words[k].word);
 					WHAT("data block %u size word %#x → %#x", FR, d, D->word,
-					     words[k]);
+					     words[k].word);
+					want_msg = words[k].msg;
 					expect_damage(s, f, n, FRAME(i), what);
+					want_msg = NULL;
 				}
 				/* a byte in the middle of its data, the first and the last */
 				const uint64_t bytes[] = { D->size / 2, 0, D->size - 1 };
@@ -1613,18 +1629,24 @@ static void test_data_blocks_that_do_not_make_up_the_block_are_format_errors(voi
 			last = &F.d[F.nd - 1];
 			assert_int_equal(F.nd, v1 ? 1 : 16);
 
-			/* no end mark: the checksum right after the last data block */
+			/* no end mark: the checksum right after the last data block
+			 * (which then seems to run into the trailer) */
 			len = (size_t)flen - 4;
 			memcpy(frame, orig + F.at, (size_t)(F.mark_at - F.at));
 			memcpy(frame + (F.mark_at - F.at), orig + F.sum_at, 4);
+			want_msg = "data block runs past the frame";
 			SPLICE("no end mark", FR);
+			want_msg = NULL;
 
 			/* a copy of the last data block after it, before the end mark */
 			len = (size_t)flen + 4 + last->size;
 			memcpy(frame, orig + F.at, (size_t)(F.mark_at - F.at));
 			memcpy(frame + (F.mark_at - F.at), orig + last->word_at, 4 + last->size);
 			memcpy(frame + (F.mark_at - F.at) + 4 + last->size, orig + F.mark_at, 8);
+			want_msg = len > LZ4PACK_FRAME_MAX ? "larger than a frame can be"
+							   : "no end mark where the frame ends";
 			SPLICE("one data block too many", FR);
+			want_msg = NULL;
 
 			/* the end mark in place of the last data block (for a frame
 			 * of one data block, a frame of none: shorter than a frame
@@ -1638,7 +1660,9 @@ static void test_data_blocks_that_do_not_make_up_the_block_are_format_errors(voi
 				expect_open_fails(f, m, what);
 				free(f);
 			} else {
+				want_msg = "data blocks stop short of the block";
 				SPLICE("end mark one data block early", FR);
+				want_msg = NULL;
 			}
 
 			/* the first data block cut in two stored data blocks: a
