@@ -144,6 +144,10 @@ int snapshot_fork(struct pc_snapshot *s, struct pc_tracer *tr, struct pc_memread
 		return 0;
 	}
 	if (inject_syscall(th, s->insn, SYS_clone, clone_args, &res) < 0) {
+		if (res.new_child > 0) {   /* attached to us, never to run */
+			kill(res.new_child, SIGKILL);
+			collect_child(res.new_child);
+		}
 		if (pc_errcode() == PC_EGONE)   /* a held thread dies only with its process */
 			pc_fail(PC_EGONE, 0, "pid %d was killed during capture", (int)tr->pid);
 		return -1;
