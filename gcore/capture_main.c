@@ -194,12 +194,22 @@ static void restore_priority(int old)
 	setpriority(PRIO_PROCESS, 0, old);   /* needs CAP_SYS_NICE or RLIMIT_NICE */
 }
 
-/* Once attached, a /proc file that vanished means the process died. */
-static int gone_if_vanished(pid_t pid)
+/* Once attached, a /proc file that vanished means the process died, and
+ * a process that seems to have died may have left the threads we held
+ * for a new program (an execve by a thread not yet seized). */
+static int gone_if_vanished(const struct pc_target *t)
 {
+	struct pc_error_box gone = { 0 };
+
 	if (pc_errcode() == PC_ENOPROC)
-		pc_fail(PC_EGONE, 0, "pid %d exited during capture", (int)pid);
-	return -1;
+		pc_fail(PC_EGONE, 0, "pid %d exited during capture", (int)t->pid);
+	if (pc_errcode() != PC_EGONE)
+		return -1;
+	pc_error_capture(&gone);   /* target_execd() clears it */
+	if (target_execd(t))
+		return pc_fail(PC_EEXEC, 0, "pid %d executed a new program during capture",
+			       (int)t->pid);
+	return pc_error_raise(&gone);
 }
 
 /* Held threads → a snapshot, or the reason there is none.  Returns 1 with
@@ -210,7 +220,7 @@ static int take_snapshot(struct pc_target *t, struct pc_snapshot *snap)
 	int rc;
 
 	if (target_read_layout(t) < 0)
-		return gone_if_vanished(t->pid);
+		return gone_if_vanished(t);
 	rc = snapshot_fork(snap, &t->tracer, &t->mem, &t->maps, why, sizeof why);
 	if (rc == 0) {
 		fprintf(stderr, "pycore-capture: no snapshot of pid %d (%s): "
@@ -232,7 +242,7 @@ static int hold_or_fork(const struct options *o, struct pc_target *t,
 		return -1;
 	res->mode = rc == 1 ? PYCORE_MODE_SNAPSHOT : PYCORE_MODE_STOPPED;
 	if (res->mode == PYCORE_MODE_STOPPED)
-		return target_read_mappings(t) < 0 ? gone_if_vanished(t->pid) : 0;
+		return target_read_mappings(t) < 0 ? gone_if_vanished(t) : 0;
 	tracer_release(&t->tracer);
 	res->pause_s = pc_now() - t0;
 	res->niceness = lower_priority();
@@ -282,11 +292,11 @@ static int capture(const struct options *o, struct pc_target *t,
 	int rc = -1;
 
 	if (tracer_stop_all(&t->tracer, t->pid, STOP_TIMEOUT_MS, &interrupted) < 0)
-		return -1;
+		return gone_if_vanished(t);
 	clock_gettime(CLOCK_REALTIME, &captured_at);
 	memreader_init(&t->mem, t->pid, MEMREAD_VM_READV);
 	if (tracer_read_registers(&t->tracer) < 0 || target_read_facts(t) < 0) {
-		gone_if_vanished(t->pid);
+		gone_if_vanished(t);
 		goto out;
 	}
 	if (target_same_program(t) < 0)

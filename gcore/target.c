@@ -120,13 +120,29 @@ void target_note_program(struct pc_target *t)
 	pc_clear_error();
 }
 
+static bool early_auxv_is(const struct pc_target *t, const uint8_t *auxv, size_t len)
+{
+	return !t->auxv_early ||
+	       (t->auxv_early_len == len && memcmp(t->auxv_early, auxv, len) == 0);
+}
+
 int target_same_program(const struct pc_target *t)
 {
-	if (!t->auxv_early || (t->auxv_early_len == t->auxv_len &&
-			       memcmp(t->auxv_early, t->auxv, t->auxv_len) == 0))
+	if (early_auxv_is(t, t->auxv, t->auxv_len))
 		return 0;
 	return pc_fail(PC_EEXEC, 0, "pid %d executed a new program as the capture began",
 		       (int)t->pid);
+}
+
+bool target_execd(const struct pc_target *t)
+{
+	size_t len;
+	uint8_t *now = (uint8_t *)procfs_slurp(t->pid, "auxv", &len);
+	bool execd = now && !early_auxv_is(t, now, len);
+
+	free(now);
+	pc_clear_error();
+	return execd;
 }
 
 static int read_ids(struct pc_target *t)

@@ -76,6 +76,10 @@ void target_note_program(struct pc_target *t);
  * program since target_note_program().  Returns 0 or -1. */
 int target_same_program(const struct pc_target *t);
 
+/* Whether the process runs another program now than at
+ * target_note_program().  Never fails (false when it cannot tell). */
+bool target_execd(const struct pc_target *t);
+
 /* Why a mapping of the target has no contents in a snapshot's core. */
 enum {
 	ABSENT_DONTFORK = PYCORE_ABSENT_DONTFORK,      /* not in the fork at all */
