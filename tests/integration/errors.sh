@@ -88,9 +88,11 @@ expect_exit "an output directory that does not exist exits 7" 7 'cannot write' c
 MNT=$WORK/small
 mkdir "$MNT"
 if mount -t tmpfs -o size=4m tmpfs "$MNT" 2>/dev/null; then
-	for opt in "" --lz4; do
+	for opt in "" --lz4 --no-fork "--no-fork --lz4"; do
 		expect_exit "a full disk exits 7 ${opt:+with $opt }and says so" 7 'No space left' capture $opt -o "$MNT/core" "$pid"
 		same "a full disk leaves no partial file ${opt:+with $opt}" "$(ls -A "$MNT")" ""
+		same "a full disk leaves no copy of the target ${opt:+with $opt}" \
+			"$(cat /proc/"$pid"/task/*/children)" ""
 	done
 	check "the target runs on after the disk filled up" sh -c "[ \"\$(awk '/^TracerPid:/{print \$2}' /proc/$pid/status)\" = 0 ]"
 	umount "$MNT"

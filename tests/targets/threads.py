@@ -10,7 +10,8 @@ SHA-256.  It runs until OUTDIR/stop exists, then writes OUTDIR/result.json
 (loop counts, real-time signals received) and exits with status 37.
 
 With --churn one more thread starts short-lived threads without pause, so
-threads are born and die while a capture attaches.
+threads are born and die while a capture attaches; result.json lists the
+native ids of all of them ("churn_ids").
 
 With --rtsig it counts SIGRTMIN+2 deliveries through signal.set_wakeup_fd,
 which writes one byte per signal the C handler receives (Python's own
@@ -79,11 +80,13 @@ def main():
             time.sleep(0.01)
 
     born = [0]
+    churn_ids = []
 
     def churn():
         while not done.is_set():
             t = threading.Thread(target=time.sleep, args=(0.002,))
             t.start()
+            churn_ids.append(t.native_id)
             born[0] += 1
             if born[0] % 8 == 0:
                 t.join()
@@ -159,7 +162,8 @@ def main():
         signal.set_wakeup_fd(-1)
         os.write(wfd, b"\0")
         drainer.join()
-    result = {"counts": counts, "rt_signals": rt_count[0], "threads_born": born[0]}
+    result = {"counts": counts, "rt_signals": rt_count[0], "threads_born": born[0],
+              "churn_ids": churn_ids}
     with open(os.path.join(outdir, "result.json"), "w") as f:
         json.dump(result, f)
     sys.exit(EXIT_CODE)
