@@ -301,7 +301,7 @@ kill_at_fork() {
 }
 
 # Signals to pycore-capture (its parent process, as a shell would send
-# them) during snapshot captures, at random points of 0-300 ms.
+# them) during snapshot captures, at random points of 30-330 ms.
 signals() {
 	local dir=$WORK/signals pid sig round rc bad=0 n=0 missed=0 cap line
 	: >"$WORK/problems"
@@ -311,7 +311,10 @@ signals() {
 		for sig in INT TERM HUP; do
 			"$BIN/pycore-capture" -q $([ $((n % 2)) = 1 ] && echo --lz4) -o "$dir/out/core" "$pid" 2>"$dir/err" &
 			cap=$!
-			sleep "$(ms $((RANDOM % 300)))"
+			# From 30 ms: a signal before main() (the dynamic loader, a
+			# sanitizer's start-up) meets the default action, as for any
+			# program.
+			sleep "$(ms $((30 + RANDOM % 300)))"
 			kill "-$sig" "$cap"
 			wait "$cap"
 			rc=$?
