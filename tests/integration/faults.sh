@@ -315,7 +315,7 @@ signals() {
 			# sanitizer's start-up) meets the default action, as for any
 			# program.
 			sleep "$(ms $((30 + RANDOM % 300)))"
-			kill "-$sig" "$cap"
+			kill "-$sig" "$cap" 2>/dev/null
 			wait "$cap"
 			rc=$?
 			n=$((n + 1))
