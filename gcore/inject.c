@@ -1,10 +1,10 @@
 /* inject.c — one system call run by a stopped thread, through ptrace. */
 #include "inject.h"
 
+#include "procfs.h"
 #include "../common/error.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -93,25 +93,6 @@ static struct user_regs_struct call_registers(const struct user_regs_struct *sav
 	return r;
 }
 
-/* A zombie, or no longer there. */
-static bool thread_dead(pid_t tid)
-{
-	char path[64], buf[256];
-	const char *state;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return true;
-	n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	buf[n > 0 ? n : 0] = '\0';
-	state = strrchr(buf, ')');
-	return !state || state[1] == '\0' || state[2] == 'Z' || state[2] == 'X';
-}
-
 /* Wait for the thread's next stop, polling: the main thread of a process
  * killed meanwhile reports its death only once the other threads, which
  * are ours to reap, are gone, so a blocking wait would never return. */
@@ -126,7 +107,7 @@ static int wait_stop(pid_t tid, int *status)
 		if (w < 0 && errno != EINTR)
 			return pc_fail(errno == ECHILD ? PC_EGONE : PC_EINTERNAL, errno,
 				       "waiting for thread %d", (int)tid);
-		if (w == 0 && thread_dead(tid))
+		if (w == 0 && procfs_is_dead(tid))
 			return pc_fail(PC_EGONE, 0, "thread %d died during an injected system call",
 				       (int)tid);
 		if (w == 0) {

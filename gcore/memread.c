@@ -70,18 +70,6 @@ static ssize_t read_batch(struct pc_memreader *r, uint64_t addr, void *buf, size
 	return 0;
 }
 
-/* A process killed while we hold it becomes a zombie we have not reaped:
- * it still answers kill(pid, 0), but its memory is gone. */
-static int process_gone(pid_t pid)
-{
-	struct pc_procstat st;
-	if (procfs_read_stat(pid, "stat", &st) < 0) {
-		pc_clear_error();
-		return 1;
-	}
-	return st.state == 'Z' || st.state == 'X';
-}
-
 /* One page through /proc/PID/mem: it reaches a few areas (the gate page,
  * pages of another's mapping) that process_vm_readv refuses. */
 static int read_page_slow(struct pc_memreader *r, uint64_t addr, void *buf, size_t len)
@@ -108,7 +96,7 @@ int memreader_read(struct pc_memreader *r, uint64_t addr, void *buf,
 		if (page > len - done)
 			page = len - done;
 		if (!read_page_slow(r, addr + done, (char *)buf + done, page)) {
-			if (process_gone(r->pid))
+			if (procfs_is_dead(r->pid))
 				return pc_fail(PC_EGONE, 0, "pid %d exited during capture",
 					       (int)r->pid);
 			memset((char *)buf + done, 0, page);

@@ -120,6 +120,17 @@ static const char *find_key(const char *text, const char *key)
 	return NULL;
 }
 
+bool procfs_is_dead(pid_t id)
+{
+	struct pc_procstat st;
+
+	if (procfs_read_stat(id, "stat", &st) < 0) {
+		pc_clear_error();
+		return true;
+	}
+	return st.state == 'Z' || st.state == 'X';
+}
+
 int procfs_status_hex(const char *text, const char *key, uint64_t *out)
 {
 	const char *v = find_key(text, key);

@@ -28,6 +28,12 @@ int procfs_parse_stat(const char *text, struct pc_procstat *st);
 /* procfs_slurp + procfs_parse_stat for "stat" or "task/TID/stat". */
 int procfs_read_stat(pid_t pid, const char *name, struct pc_procstat *st);
 
+/* True when process or thread id is a zombie or no longer there.  A
+ * process killed while we trace it stays a zombie we have not reaped: it
+ * still answers kill(id, 0) and waits for it may never end, but its
+ * memory is gone. */
+bool procfs_is_dead(pid_t id);
+
 /* The value after "key:" in a status-style text, as hex (SigPnd) or decimal
  * (TracerPid).  Returns 0, or -1 when the key is absent. */
 int procfs_status_hex(const char *text, const char *key, uint64_t *out);
