@@ -69,6 +69,23 @@ only_labels() {
 	done
 }
 
+# The newest pyenv interpreter's label (such as 3.13.0), or nothing.
+newest_label() {
+	all_pythons | awk '$1 !~ /^debian/ { print $1 }' | sort -V | tail -1
+}
+
+# rounds LABEL FULL FEW: how many times to repeat a capture-side case on
+# the interpreter LABEL: FULL on the newest one, FEW on the others.  What
+# those repetitions exercise (ptrace, the injected fork, signals, the
+# kernel's scheduling) is the same for every Python version; each version
+# still gets its rounds, the full count runs once, and `make stress` runs
+# the long counts.  An explicit count from the environment (passed as both
+# FULL and FEW) applies everywhere.
+rounds() {
+	[ -n "${NEWEST_LABEL+set}" ] || NEWEST_LABEL=$(newest_label)
+	if [ "$1" = "$NEWEST_LABEL" ]; then echo "$2"; else echo "$3"; fi
+}
+
 # Every interpreter, unfiltered.
 all_pythons() {
 	local root v exe

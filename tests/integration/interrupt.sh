@@ -3,13 +3,14 @@
 # SIGKILL at random points of a capture, or stopped with SIGTERM/SIGINT, it
 # leaves the target running, untraced, no copy of it (no snapshot process,
 # not even a zombie), and no file behind.  Snapshot captures (the default)
-# are killed INTERRUPT_SNAPSHOT_KILLS times per interpreter (10; `make
-# stress`: 50), at a random moment of the whole capture; stop-the-world
+# are killed INTERRUPT_SNAPSHOT_KILLS times per interpreter (10 on the
+# newest, 4 on the others; `make stress`: 50), at a random moment of the whole capture; stop-the-world
 # captures (--no-fork) INTERRUPT_KILLS times (3), while they hold the target.
 . "$(dirname "$0")/../lib.sh"
 
 KILLS=${INTERRUPT_KILLS:-3}
-SNAPSHOT_KILLS=${INTERRUPT_SNAPSHOT_KILLS:-$([ -n "${PYCORE_SANITIZED:-}" ] && echo 4 || echo 10)}
+FULL_KILLS=${INTERRUPT_SNAPSHOT_KILLS:-$([ -n "${PYCORE_SANITIZED:-}" ] && echo 4 || echo 10)}
+FEW_KILLS=${INTERRUPT_SNAPSHOT_KILLS:-4}
 WORK=$(mktemp -d)
 trap 'stop_target; rm -rf "$WORK"' EXIT
 
@@ -110,7 +111,7 @@ while read -r label py; do
 	pid=$TARGET_PID
 	killed=0 missed=0 bad=0
 	: >"$dir/problems"
-	for round in $(seq "$SNAPSHOT_KILLS"); do
+	for round in $(seq "$(rounds "$label" "$FULL_KILLS" "$FEW_KILLS")"); do
 		lz4=$([ $((round % 2)) = 0 ] && echo --lz4)
 		status=$(kill_snapshot "$pid" "$dir/out/core" "$lz4")
 		# The file appears under its name only once complete (it is
