@@ -246,17 +246,6 @@ static int hold_any_thread(pid_t pid, struct pc_thread *th)
 	return rc;
 }
 
-/* Alive, and not a zombie whose children have gone to init already. */
-static bool target_alive(pid_t pid)
-{
-	struct pc_procstat st;
-	bool alive = procfs_read_stat(pid, "stat", &st) == 0 && st.state != 'Z' &&
-		     st.state != 'X';
-
-	pc_clear_error();
-	return alive;
-}
-
 /* A syscall instruction of the program the target runs now: it may have
  * executed another since the fork, where the old address would fault. */
 static bool current_syscall(pid_t pid, uint64_t *insn)
@@ -286,7 +275,7 @@ static bool hold_target(pid_t pid, struct pc_thread *th)
 	for (int i = 0; i < 200; i++) {
 		if (hold_any_thread(pid, th) == 0)
 			return true;
-		if (!target_alive(pid))
+		if (procfs_is_dead(pid))
 			return false;
 		nanosleep(&nap, NULL);
 	}
@@ -316,7 +305,7 @@ void snapshot_end(struct pc_snapshot *s)
 	held = hold_target(s->target, &th);
 	reaped = held && current_syscall(s->target, &insn) &&
 		 reap_in_target(&th, insn, s->ns_child);
-	if (!reaped && target_alive(s->target))   /* a dead target's zombies go to init */
+	if (!reaped && !procfs_is_dead(s->target))   /* a dead target's zombies go to init */
 		s->zombie = s->child;
 	if (held)
 		release_thread(&th);
