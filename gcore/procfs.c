@@ -131,6 +131,16 @@ bool procfs_is_dead(pid_t id)
 	return st.state == 'Z' || st.state == 'X';
 }
 
+int procfs_ns_pid(pid_t pid, long *id, int *depth)
+{
+	char *status = procfs_slurp(pid, "status", NULL);
+	int rc = status ? procfs_status_last(status, "NSpid", id, depth) : -1;
+
+	free(status);
+	pc_clear_error();
+	return rc;
+}
+
 int procfs_status_hex(const char *text, const char *key, uint64_t *out)
 {
 	const char *v = find_key(text, key);

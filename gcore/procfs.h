@@ -34,6 +34,12 @@ int procfs_read_stat(pid_t pid, const char *name, struct pc_procstat *st);
  * memory is gone. */
 bool procfs_is_dead(pid_t id);
 
+/* The last id of NSpid in /proc/PID/status: the id process pid (ours) has
+ * in its own pid namespace; *depth (if not NULL) gets how many namespaces
+ * deep it is.  Returns 0, or -1 (no error raised) when it cannot be read:
+ * the process is gone, or the kernel predates NSpid (4.1). */
+int procfs_ns_pid(pid_t pid, long *id, int *depth);
+
 /* The value after "key:" in a status-style text, as hex (SigPnd) or decimal
  * (TracerPid).  Returns 0, or -1 when the key is absent. */
 int procfs_status_hex(const char *text, const char *key, uint64_t *out);

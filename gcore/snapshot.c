@@ -105,13 +105,9 @@ static void kill_in_target(struct pc_thread *th, uint64_t insn, pid_t child)
 /* The id process pid (ours) has in its own pid namespace. */
 static pid_t id_inside(pid_t pid)
 {
-	char *status = procfs_slurp(pid, "status", NULL);
 	long id = pid;
 
-	if (status)
-		procfs_status_last(status, "NSpid", &id, NULL);
-	free(status);
-	pc_clear_error();
+	procfs_ns_pid(pid, &id, NULL);
 	return (pid_t)id;
 }
 

@@ -67,15 +67,11 @@ static uint64_t ns_inode(const char *pid, const char *name)
  * kernel writes it for a namespace's first process. */
 static pid_t ns_parent(const struct pc_target *t, int depth)
 {
-	char *status;
 	long id = 0;
 	int pdepth = 0;
 
-	status = t->stat.ppid > 0 ? procfs_slurp(t->stat.ppid, "status", NULL) : NULL;
-	if (status && procfs_status_last(status, "NSpid", &id, &pdepth) == 0 && pdepth != depth)
-		id = 0;
-	free(status);
-	pc_clear_error();
+	if (t->stat.ppid <= 0 || procfs_ns_pid(t->stat.ppid, &id, &pdepth) < 0 || pdepth != depth)
+		return 0;
 	return (pid_t)id;
 }
 
