@@ -29,6 +29,22 @@ same() {
 	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1"; printf '    got:  %s\n    want: %s\n' "$2" "$3"; fi
 }
 
+# refused_in_one_line NAME PATTERN CMD...: pass when CMD exits 11 (bad
+# input) with exactly one line on stderr, matching PATTERN (grep -E).
+refused_in_one_line() {
+	local name=$1 pattern=$2 err rc
+	shift 2
+	err=$("$@" 2>&1 >/dev/null)
+	rc=$?
+	if [ "$rc" -eq 11 ] && [ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] &&
+	   printf '%s' "$err" | grep -qE "$pattern"; then
+		pass "$name"
+	else
+		fail "$name"
+		echo "    exit $rc: $(printf '%s' "$err" | head -c 400)"
+	fi
+}
+
 # report NAME OUT ARGS...: pycore-report ARGS >OUT; on failure, a fail
 # case NAME with its exit status and stderr.
 report() {

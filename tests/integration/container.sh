@@ -153,22 +153,6 @@ check_core() {
 		"$(sed -n 's/^ids //p' "$info")" "$(sed -n 's/^ids //p' "$dir/truth")"
 }
 
-# refused_in_one_line NAME PATTERN ARGS...: pycore-report exits 11 with one
-# line matching PATTERN (grep -E).
-refused_in_one_line() {
-	local name=$1 pattern=$2 err rc
-	shift 2
-	err=$("$REPORT" --format json "$@" 2>&1 >/dev/null)
-	rc=$?
-	if [ "$rc" -eq 11 ] && [ "$(printf '%s\n' "$err" | grep -c .)" -eq 1 ] &&
-	   printf '%s' "$err" | grep -qE "$pattern"; then
-		pass "$name"
-	else
-		fail "$name"
-		echo "    exit $rc: $(printf '%s' "$err" | head -c 400)"
-	fi
-}
-
 while read -r label py; do
 	dir=$WORK/$label
 	mkdir -p "$dir"
@@ -217,7 +201,7 @@ while read -r label py; do
 		$NSCORE --hide-python "$core" "$dir/core.bare"
 		refused_in_one_line "without the container's binaries, a core is refused naming the path inside, the build-id and --sysroot /proc/PID/root [$label]" \
 			"^pycore-report: .*/opt/py/[^ ]*python3[^ ]* \(build-id [0-9a-f]{40}\) is needed and was not found: the process ran in a container: give --sysroot .*/proc/$TARGET_PID/root" \
-			"$dir/core.bare"
+			"$REPORT" --format json "$dir/core.bare"
 		# Files of other builds at the container's paths are not used.
 		mkdir -p "$dir/other/opt/py/bin" "$dir/other/opt/py/lib"
 		ln -s /usr/bin/python3.11 "$dir/other$exe"
@@ -226,7 +210,7 @@ while read -r label py; do
 		done
 		refused_in_one_line "a file of another build at the container's path is not used, and the error says so [$label]" \
 			"/opt/py/[^ ]* \(build-id [0-9a-f]{40}\) is needed and was not found \($dir/other/opt/py/[^ ]* has another build-id\)" \
-			--sysroot "$dir/other" "$dir/core.bare"
+			"$REPORT" --format json --sysroot "$dir/other" "$dir/core.bare"
 		if report "pycore-report --sysroot /proc/PID/root reads a core with no python note [$label]" \
 			"$dir/bare.json" --format json --sysroot "/proc/$TARGET_PID/root" "$dir/core.bare"; then
 			judge planted "a core with no python note, --sysroot /proc/PID/root: the planted objects are exact [$label]" "$dir" "$dir/bare.json"

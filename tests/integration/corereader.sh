@@ -156,22 +156,9 @@ print([r[0] for r in rows if int(r[2], 16) and int(r[3], 16) >= half][-1])' $((s
 	rm -rf "$dir"
 done < <(find_pythons)
 
-# refused NAME PATTERN FILE: coreread exits 11 (bad input) with one line
-# matching PATTERN.
-refused() {
-	local err rc
-	err=$("$COREREAD" "$3" threads 2>&1 >/dev/null)
-	rc=$?
-	if [ "$rc" -eq 11 ] && [ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] &&
-	   printf '%s' "$err" | grep -q "$2"; then
-		pass "$1"
-	else
-		fail "$1"
-		echo "    exit $rc: $err"
-	fi
-}
+# coreread refuses what is not a core: exit 11 (bad input), one line.
 yes 'this is not a core file' | head -20 >"$WORK/text"
-refused "a text file is refused: not an ELF file" 'not an ELF file' "$WORK/text"
-refused "an ELF program is refused: not a core" 'not a 64-bit little-endian core' /bin/ls
+refused_in_one_line "a text file is refused: not an ELF file" 'not an ELF file' "$COREREAD" "$WORK/text" threads
+refused_in_one_line "an ELF program is refused: not a core" 'not a 64-bit little-endian core' "$COREREAD" /bin/ls threads
 : >"$WORK/empty"
-refused "an empty file is refused" 'too short' "$WORK/empty"
+refused_in_one_line "an empty file is refused" 'too short' "$COREREAD" "$WORK/empty" threads
