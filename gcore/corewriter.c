@@ -9,7 +9,7 @@
 #include <string.h>
 
 #define PAGE 4096u
-#define BATCH (4u << 20)         /* memory read per system call, per ring slot */
+#define BATCH (512u << 10)       /* memory read per system call, per ring slot */
 #define PAGE_ALIGN(x) (((x) + PAGE - 1) & ~(uint64_t)(PAGE - 1))
 
 static uint32_t segment_flags(const struct pc_mapping *m)
