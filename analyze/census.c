@@ -11,6 +11,7 @@
 #include "../common/sort.h"
 #include "pysize.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,7 +155,7 @@ static int by_addr(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static int by_bytes(const void *a, const void *b)
+int census_row_order(const void *a, const void *b)
 {
 	const struct census_row *x = a, *y = b;
 	if (x->bytes != y->bytes)
@@ -162,6 +163,25 @@ static int by_bytes(const void *a, const void *b)
 	if (x->count != y->count)
 		return x->count < y->count ? 1 : -1;
 	return strcmp(x->name, y->name);
+}
+
+int census_rows_by_type(struct pc_types *types, const uint64_t *count, const uint64_t *bytes,
+			struct census_row **rows, size_t *n)
+{
+	size_t nt = types_count(types), first = *n;
+
+	for (size_t t = 0; t < nt; t++) {
+		struct census_row *r;
+		if (!count[t])
+			continue;
+		if (!(r = realloc(*rows, (*n + 1) * sizeof *r)))
+			return pc_fail(PC_EINTERNAL, ENOMEM, "building the tables");
+		*rows = r;
+		r[(*n)++] = (struct census_row){ types_name(types, types_at(types, t)),
+						 count[t], bytes[t] };
+	}
+	sort_array(*rows + first, *n - first, sizeof **rows, census_row_order);
+	return 0;
 }
 
 /* One row per type; a type named twice (two classes of one qualified
@@ -255,8 +275,8 @@ static int build_rows(struct tally *t, struct census *c)
 	}
 	if (dict_kinds(t, c) < 0)
 		return -1;
-	sort_array(c->types, c->ntypes, sizeof *c->types, by_bytes);
-	sort_array(c->kinds, c->nkinds, sizeof *c->kinds, by_bytes);
+	sort_array(c->types, c->ntypes, sizeof *c->types, census_row_order);
+	sort_array(c->kinds, c->nkinds, sizeof *c->kinds, census_row_order);
 	return 0;
 }
 

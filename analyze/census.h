@@ -34,4 +34,15 @@ int census_take(struct pc_py *py, struct census *out, struct objindex *index,
 		heap_progress_fn progress, void *progress_arg);
 void census_free(struct census *c);
 
+/* qsort order of census rows: most bytes first, then most objects, then
+ * by name. */
+int census_row_order(const void *a, const void *b);
+
+/* Rows for a partial census (leaks, growth) from per-type sums indexed as
+ * types_at() is: one per type with objects, sorted, names borrowed from
+ * types.  Appended to *rows (*n of them so far).  Returns 0, or -1 when
+ * out of memory. */
+int census_rows_by_type(struct pc_types *types, const uint64_t *count, const uint64_t *bytes,
+			struct census_row **rows, size_t *n);
+
 #endif

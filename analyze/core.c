@@ -606,6 +606,19 @@ unsigned core_namespaces(const struct pc_core *c, pid_t *outer_pid)
 	return flags & (PYCORE_NS_MNT | PYCORE_NS_PID | PYCORE_NS_ROOT);
 }
 
+uint32_t core_filter(const struct pc_core *c, uint64_t *kernel_bytes)
+{
+	size_t len;
+	const uint8_t *d = core_note(c, PYCORE_NOTE_NAME, PYCORE_NT_FILTER, &len);
+	uint32_t rules;
+
+	if (!d || len < 16)
+		return 0;
+	memcpy(&rules, d, 4);
+	memcpy(kernel_bytes, d + 8, 8);
+	return rules;
+}
+
 bool core_segment_file_backed(const struct pc_core *c, const struct pc_core_segment *s)
 {
 	for (size_t i = 0; i < c->nfiles; i++)

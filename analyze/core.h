@@ -93,6 +93,12 @@ pid_t core_process_id(const struct pc_core *c);
  * *outer_pid.  0 for any other core. */
 unsigned core_namespaces(const struct pc_core *c, pid_t *outer_pid);
 
+/* A pycore-capture --filter core (its PYCORE filter note): the rules it
+ * was written under (PYCORE_RULES_*; an unknown code is passed on), with
+ * the bytes of memory the kernel's rules would have dumped in
+ * *kernel_bytes.  0 for any other core. */
+uint32_t core_filter(const struct pc_core *c, uint64_t *kernel_bytes);
+
 /* Was it an LZ4 stream without pycore's index (as the lz4 tool writes),
  * decompressed into a temporary file to be read? */
 bool core_was_decompressed(const struct pc_core *c);

@@ -7,6 +7,7 @@
 #include "leaks.h"
 #include "paths.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -114,40 +115,28 @@ static int match_objects(struct pc_types *ta, const struct objindex *xa, struct 
 
 /* ---- freed objects, by type --------------------------------------------- */
 
-static int by_bytes(const void *x, const void *y)
-{
-	const struct census_row *a = x, *b = y;
-	if (a->bytes != b->bytes)
-		return a->bytes < b->bytes ? 1 : -1;
-	return strcmp(a->name, b->name);
-}
-
 static int tally_freed(struct pc_types *ta, const struct objindex *xa, const uint8_t *kept,
 		       struct growth *out)
 {
 	size_t nt = types_count(ta);
 	uint64_t *count = calloc(nt + 1, sizeof *count), *bytes = calloc(nt + 1, sizeof *bytes);
+	int rc = -1;
 
-	if (!count || !bytes || !(out->freed = calloc(nt + 1, sizeof *out->freed))) {
-		free(count);
-		free(bytes);
-		return pc_fail(PC_EINTERNAL, 0, "out of memory");
+	if (count && bytes) {
+		for (size_t j = 0; j < xa->n; j++)
+			if (!kept[j]) {
+				count[xa->v[j].type]++;
+				bytes[xa->v[j].type] += xa->v[j].size;
+				out->freed_objects++;
+				out->freed_bytes += xa->v[j].size;
+			}
+		rc = census_rows_by_type(ta, count, bytes, &out->freed, &out->nfreed);
+	} else {
+		pc_fail(PC_EINTERNAL, ENOMEM, "counting the freed objects");
 	}
-	for (size_t j = 0; j < xa->n; j++)
-		if (!kept[j]) {
-			count[xa->v[j].type]++;
-			bytes[xa->v[j].type] += xa->v[j].size;
-			out->freed_objects++;
-			out->freed_bytes += xa->v[j].size;
-		}
-	for (size_t t = 0; t < nt; t++)
-		if (count[t])
-			out->freed[out->nfreed++] = (struct census_row){
-				types_name(ta, types_at(ta, t)), count[t], bytes[t] };
-	sort_array(out->freed, out->nfreed, sizeof *out->freed, by_bytes);
 	free(count);
 	free(bytes);
-	return 0;
+	return rc;
 }
 
 /* ---- retained sizes in each core ---------------------------------------- */

@@ -126,14 +126,6 @@ fail:
 	return NULL;
 }
 
-static int by_bytes(const void *x, const void *y)
-{
-	const struct census_row *a = x, *b = y;
-	if (a->bytes != b->bytes)
-		return a->bytes < b->bytes ? 1 : -1;
-	return strcmp(a->name, b->name);
-}
-
 /* Sum the objects marked `want` (or any unreachable when want < 0) by type. */
 static int tally(const struct analysis *a, const uint8_t *mark, int want, struct leak_group *out)
 {
@@ -153,17 +145,8 @@ static int tally(const struct analysis *a, const uint8_t *mark, int want, struct
 		if (out->nexamples < LEAK_EXAMPLES)
 			out->examples[out->nexamples++] = o->addr;
 	}
-	for (size_t t = 0; t < nt; t++) {
-		struct census_row *rows;
-		if (!count[t])
-			continue;
-		if (!(rows = realloc(out->types, (out->ntypes + 1) * sizeof *rows)))
-			goto fail;
-		out->types = rows;
-		rows[out->ntypes++] = (struct census_row){
-			types_name(a->types, types_at(a->types, t)), count[t], bytes[t] };
-	}
-	sort_array(out->types, out->ntypes, sizeof *out->types, by_bytes);
+	if (census_rows_by_type(a->types, count, bytes, &out->types, &out->ntypes) < 0)
+		goto fail;
 	free(count);
 	free(bytes);
 	return 0;

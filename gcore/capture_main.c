@@ -53,21 +53,22 @@ static void on_signal(int sig)
 }
 
 /* No SA_RESTART: a blocking call returns EINTR and the loops notice.
- * supervise() left them blocked; one that came meanwhile is taken now. */
+ * supervise() left them blocked; one that came meanwhile is taken now.
+ * SIGPIPE too (the reader of our stderr gone): it ends the capture as
+ * cleanly as the others, not by death midway. */
 static void catch_signals(void)
 {
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGQUIT };
 	struct sigaction sa;
 	sigset_t set;
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
-	sigemptyset(&set);
-	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
-		sigaction(sigs[i], &sa, NULL);
-		sigaddset(&set, sigs[i]);
-	}
+	supervise_signals(&set);
+	sigaddset(&set, SIGPIPE);
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sigismember(&set, sig) == 1)
+			sigaction(sig, &sa, NULL);
 	sigprocmask(SIG_UNBLOCK, &set, NULL);
 }
 

@@ -19,7 +19,7 @@ static void forward(int sig)
 		kill(worker, sig);
 }
 
-static void forwarded_set(sigset_t *set)
+void supervise_signals(sigset_t *set)
 {
 	sigemptyset(set);
 	for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
@@ -60,7 +60,7 @@ int supervise(void)
 	/* Held back until each process has its handlers: a signal that came
 	 * in between would end the parent without a word, or the worker
 	 * before it could let the target go. */
-	forwarded_set(&set);
+	supervise_signals(&set);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	fflush(NULL);
 	pid = fork();

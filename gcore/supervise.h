@@ -16,11 +16,17 @@
 #ifndef PYCORE_SUPERVISE_H
 #define PYCORE_SUPERVISE_H
 
+#include <signal.h>
+
 /* In the worker: returns 0.  In the caller: waits for the worker and exits
  * with its status; never returns.  Returns -1 when no worker could be
  * started (the caller then does the work itself).  Either way SIGINT,
  * SIGTERM, SIGHUP and SIGQUIT are left blocked: the caller unblocks them
  * once it has its handlers, so that none is lost or fatal meanwhile. */
 int supervise(void);
+
+/* Those signals, the ones that end a capture cleanly: the caller forwards
+ * them, the worker catches them. */
+void supervise_signals(sigset_t *set);
 
 #endif

@@ -10,7 +10,6 @@
 #include "../analyze/pystack.h"
 #include "../common/bytesize.h"
 #include "../common/error.h"
-#include "../common/le.h"
 #include "../common/progress.h"
 #include "../common/pycore_note.h"
 #include "cliopts.h"
@@ -143,18 +142,15 @@ static uint64_t described_bytes(const struct pc_core *core)
 	return sum;
 }
 
-/* A core written under pycore-capture --filter (its PYCORE_NT_FILTER
- * note): memory left out on purpose, which is neither damage nor
- * truncation. */
+/* A core written under pycore-capture --filter: memory left out on
+ * purpose, which is neither damage nor truncation. */
 static void describe_filter(struct report *r, const struct pc_core *core)
 {
-	size_t len;
-	const uint8_t *d = core_note(core, PYCORE_NOTE_NAME, PYCORE_NT_FILTER, &len);
+	uint32_t rules = core_filter(core, &r->filter_kernel_bytes);
 
-	if (!d || len < 16)
+	if (!rules)
 		return;
-	r->filter = le_get32(d) == PYCORE_RULES_PYTHON ? "python" : "unknown";
-	r->filter_kernel_bytes = le_get64(d + 8);
+	r->filter = rules == PYCORE_RULES_PYTHON ? "python" : "unknown";
 	r->filter_core_bytes = described_bytes(core);
 }
 
