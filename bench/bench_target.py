@@ -10,7 +10,11 @@ two of its iterations -- i.e. the longest time the process was frozen.
 Control, all through files in STATEDIR so the benchmark can wait for an
 acknowledgement instead of guessing:
 
-  ready       written (atomically) once the objects are built: "RSS_BYTES ITEMS"
+  ready       written (atomically) once the objects are built:
+              "RSS_BYTES ITEMS FORK_S", FORK_S the median time of three
+              os.fork() calls of the built process (the child exits at
+              once): what the kernel's copy of its page tables costs, the
+              floor of a snapshot's pause
   SIGUSR1     the heartbeat writes "reset-ack" and restarts its max gap
   SIGUSR2     the heartbeat writes "gap": "MAX_GAP START END" -- the longest
               gap in seconds since the last reset and when it began and ended,
@@ -30,6 +34,21 @@ import threading
 import time
 
 from target_common import rss_bytes, write_atomic
+
+
+def own_fork_seconds():
+    """Median of three forks of this process, each child exiting at once.
+    Done before the heartbeat starts, with one thread, as pycore-capture's
+    injected clone runs with every other thread stopped."""
+    times = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0)
+        times.append(time.perf_counter() - t0)
+        os.waitpid(pid, 0)
+    return sorted(times)[1]
 
 
 def main():
@@ -83,11 +102,13 @@ def main():
     def on_report(signum, frame):
         requests["report"] = True
 
+    fork_s = own_fork_seconds()
     signal.signal(signal.SIGUSR1, on_reset)
     signal.signal(signal.SIGUSR2, on_report)
     threading.Thread(target=heartbeat, name="heartbeat", daemon=True).start()
 
-    write_atomic(os.path.join(statedir, "ready"), "%d %d\n" % (rss_bytes(), len(objs)))
+    write_atomic(os.path.join(statedir, "ready"),
+                 "%d %d %.6f\n" % (rss_bytes(), len(objs), fork_s))
     while True:
         time.sleep(0.05)
 
