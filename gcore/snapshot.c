@@ -4,6 +4,7 @@
 #include "../common/error.h"
 #include "inject.h"
 #include "procfs.h"
+#include "seccomp.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -20,20 +21,27 @@
 #define PTRACE_EVENT_STOP 128
 #endif
 
-/* A seccomp filter may answer an unexpected clone by killing the process
- * (SECCOMP_RET_KILL_*) or with a SIGSYS that kills it; we cannot read the
- * filter without CAP_SYS_ADMIN, so we do not try. */
-static long seccomp_mode(pid_t pid)
-{
-	char *status = procfs_slurp(pid, "status", NULL);
-	long mode = 0;
+/* flags 0: exit signal 0 (no SIGCHLD for the target), no CLONE_VM */
+static const uint64_t clone_args[6] = { 0 };
+#define REAP_OPTIONS (__WALL | WNOHANG)
 
-	if (status) {
-		procfs_status_dec(status, "Seccomp", &mode);
-		free(status);
-	}
-	pc_clear_error();
-	return mode;
+/* Would the target's seccomp filters let through what a snapshot injects:
+ * the clone, then wait4 to free the copy's zombie, and kill should the
+ * copy escape us?  The copy's id, their first argument, does not exist
+ * yet.  The kernel shows a filter the address after the syscall
+ * instruction (2 bytes) as where a call comes from. */
+static bool injections_permitted(const struct pc_thread *th, uint64_t insn, char *why,
+				 size_t whylen)
+{
+	struct seccomp_call calls[] = {
+		{ "clone", SYS_clone, { 0 }, 0 },
+		{ "wait4", SYS_wait4, { 0, 0, REAP_OPTIONS }, 1u << 0 },
+		{ "kill", SYS_kill, { 0, SIGKILL }, 1u << 0 },
+	};
+
+	memcpy(calls[0].args, clone_args, sizeof clone_args);
+	return seccomp_permits(th->tid, calls, sizeof calls / sizeof calls[0], insn + 2, why,
+			       whylen);
 }
 
 /* The main thread if it can run a system call, else another that can. */
@@ -81,7 +89,7 @@ static void collect_child(pid_t child)
  * the target's wait4 returned the child. */
 static bool reap_in_target(struct pc_thread *th, uint64_t insn, pid_t child)
 {
-	const uint64_t args[6] = { (uint64_t)child, 0, __WALL | WNOHANG, 0, 0, 0 };
+	const uint64_t args[6] = { (uint64_t)child, 0, REAP_OPTIONS, 0, 0, 0 };
 	struct inject_result res;
 
 	if (inject_syscall(th, insn, SYS_wait4, args, &res) < 0) {
@@ -120,16 +128,11 @@ static void kill_child(struct pc_snapshot *s)
 int snapshot_fork(struct pc_snapshot *s, struct pc_tracer *tr, struct pc_memreader *mem,
 		  const struct pc_maplist *layout, char *why, size_t whylen)
 {
-	static const uint64_t clone_args[6] = { 0 };   /* flags 0: exit signal 0, no CLONE_VM */
 	struct pc_thread *th = injecting_thread(tr);
 	struct inject_result res;
 
 	memset(s, 0, sizeof *s);
 	s->target = tr->pid;
-	if (seccomp_mode(tr->pid) != 0) {
-		snprintf(why, whylen, "it runs under seccomp, whose filter could kill it for a clone");
-		return 0;
-	}
 	if (!th) {
 		snprintf(why, whylen, "no thread is stopped where it can make a system call");
 		return 0;
@@ -139,6 +142,8 @@ int snapshot_fork(struct pc_snapshot *s, struct pc_tracer *tr, struct pc_memread
 		pc_clear_error();
 		return 0;
 	}
+	if (!injections_permitted(th, s->insn, why, whylen))
+		return 0;
 	if (inject_syscall(th, s->insn, SYS_clone, clone_args, &res) < 0) {
 		if (res.new_child > 0) {   /* attached to us, never to run */
 			kill(res.new_child, SIGKILL);

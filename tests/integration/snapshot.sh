@@ -10,9 +10,14 @@
 #    interpreter, 5 on the others; `make stress`: 200) receives every signal, never crashes, is never left stopped or
 #    traced, has no child (neither the copy nor its zombie) after any
 #    capture, and every core reports its planted objects exactly;
-#  - where a fork is refused (a seccomp filter; RLIMIT_NPROC makes the
+#  - a program under a seccomp filter that allows the injected calls (all
+#    calls; a denylist; a container runtime's clone rule) is captured as a
+#    snapshot, identical to its stop-the-world core;
+#  - where a fork is refused (a seccomp filter that would kill the program
+#    for the clone or for the wait4 that reaps the copy, or fail the clone,
+#    or whose answer depends on the copy's id; RLIMIT_NPROC makes the
 #    clone fail with EAGAIN) the capture says why in one line and goes on
-#    stop-the-world, and the program's registers are intact;
+#    stop-the-world, and the program runs on with its registers intact;
 #  - --max-cow-mb abandons a snapshot of a program that rewrites its memory
 #    during the dump (exit 12, no file, no copy left, the program running),
 #    and does not stand in the way when the limit is above what it writes.
@@ -141,13 +146,14 @@ cow_limit() {
 	rm -rf "$dir"
 }
 
-# fallback NAME DIR LAUNCHER... : start idle.py through LAUNCHER (which
-# ends with the interpreter and may add options), capture it by default:
-# exit 0, one line saying why there is no snapshot, a mode-0 core whose
-# registers a --no-fork capture then finds unchanged.
+# fallback NAME WHY DIR LAUNCHER... : start idle.py through LAUNCHER
+# (which ends with the interpreter and may add options), capture it by
+# default: exit 0, one line saying why there is no snapshot (matching the
+# grep -E pattern WHY), a mode-0 core whose registers a --no-fork capture
+# then finds unchanged.
 fallback() {
-	local name=$1 dir=$2 pid
-	shift 2
+	local name=$1 why=$2 dir=$3 pid
+	shift 3
 	mkdir -p "$dir"
 	chmod o+x "$WORK"   # the nproc target runs as nobody
 	chmod 777 "$dir"
@@ -166,6 +172,7 @@ fallback() {
 	same "$name: the capture succeeds" "$?" 0
 	check "$name: one line says why, and the capture is stop-the-world" \
 		eval "grep -q '^pycore-capture: no snapshot of pid $pid (.*): capturing it stop-the-world\$' '$dir/err' &&
+		      grep -qE '^pycore-capture: no snapshot .*$why' '$dir/err' &&
 		      grep -q '(stop-the-world)\$' '$dir/err' && [ \$(grep -c . '$dir/err') = 2 ]"
 	"$BIN/pycore-capture" -q --no-fork -o "$dir/core.nofork" "$pid"
 	check "$name: the target's registers are intact after the refused fork" \
@@ -177,11 +184,45 @@ fallback() {
 	rm -rf "$dir"
 }
 
+# seccomp_snapshot RULES PYTHON: idle.py under the seccomp filter RULES
+# (idle.py's list), whose filter allows what a snapshot injects, is
+# captured as a snapshot holding what its stop-the-world core holds.
+seccomp_snapshot() {
+	local rules=$1 py=$2 dir=$WORK/seccomp-$1 name="a target under a seccomp filter ($1)"
+	mkdir -p "$dir"
+	start_target "$py" idle.py "$dir" --mb 8 --seccomp "$rules" || { fail "$name: the target starts"; return; }
+	"$BIN/pycore-capture" -o "$dir/snap" "$TARGET_PID" 2>"$dir/err"
+	if grep -q "filters cannot be read" "$dir/err"; then
+		skip "$name is captured as a snapshot: $(grep -o '(it runs.*)' "$dir/err")"
+	else
+		check "$name is captured as a snapshot, without a word" \
+			eval "grep -q '(snapshot)\$' '$dir/err' && [ \$(grep -c . '$dir/err') = 1 ]"
+		"$BIN/pycore-capture" -q --no-fork -o "$dir/stw" "$TARGET_PID"
+		check "$name: the snapshot core has the bytes and registers of its stop-the-world core" \
+			python3 "$TOP/tests/tools/corecompare.py" "$dir/snap" "$dir/stw" "$dir/ready.json"
+	fi
+	check "$name: the target runs on, untraced, with no child" \
+		eval "running_untraced $TARGET_PID && no_children $TARGET_PID"
+	stop_target
+	rm -rf "$dir"
+}
+
 first_python=$(find_pythons | head -1 | cut -d' ' -f2)
-fallback "a target under seccomp" "$WORK/seccomp" "$first_python" "$TARGETS/idle.py" "$WORK/seccomp" --mb 8 --seccomp
+for rules in allow denylist runtime; do
+	seccomp_snapshot "$rules" "$first_python"
+done
+while read -r rules why; do
+	fallback "a target whose seccomp filter refuses the snapshot's calls ($rules)" "$why" \
+		"$WORK/$rules" "$first_python" "$TARGETS/idle.py" "$WORK/$rules" --mb 8 --seccomp "$rules"
+done <<'CASES'
+kill-fork would kill the process for the injected clone
+errno-fork would fail it with an error for the injected clone
+kill-wait4 would kill the process for the injected wait4
+kill-by-pid answer to the injected kill depends on an argument
+CASES
 if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1 && command -v setpriv >/dev/null &&
    command -v prlimit >/dev/null && [ -x /usr/bin/python3 ]; then
-	fallback "a target whose clone fails (RLIMIT_NPROC)" "$WORK/nproc" \
+	fallback "a target whose clone fails (RLIMIT_NPROC)" "its clone failed" "$WORK/nproc" \
 		prlimit --nproc=1:1 setpriv --reuid=nobody --regid=nogroup --clear-groups \
 		/usr/bin/python3 "$TARGETS/idle.py" "$WORK/nproc" --mb 8
 else
