@@ -55,34 +55,123 @@ static void load_call(struct machine *m, const struct seccomp_call *call, uint64
 	}
 }
 
-/* A = A op src for the ALU operations seccomp accepts (no modulo; a
- * division by zero is the caller's).  False when the result is not what
- * the kernel would compute for certain: a shift by 32 or more (its loader
- * refuses one by a constant). */
-static bool alu(uint16_t op, uint32_t *a, uint32_t src)
+/* The outcome of one instruction. */
+enum step { STEP_NEXT, STEP_RETURN, STEP_UNKNOWN, STEP_INVALID };
+
+/* BPF_LD, BPF_LDX: a word of the call, its length, a constant or a
+ * scratch word, into A or X. */
+static enum step load(struct machine *m, const struct sock_filter *f)
 {
-	switch (op) {
-	case BPF_ADD: *a += src; return true;
-	case BPF_SUB: *a -= src; return true;
-	case BPF_MUL: *a *= src; return true;
-	case BPF_DIV: *a /= src; return true;
-	case BPF_AND: *a &= src; return true;
-	case BPF_OR:  *a |= src; return true;
-	case BPF_XOR: *a ^= src; return true;
-	case BPF_LSH: if (src >= 32) return false; *a <<= src; return true;
-	case BPF_RSH: if (src >= 32) return false; *a >>= src; return true;
+	uint32_t *reg = BPF_CLASS(f->code) == BPF_LD ? &m->a : &m->x, k = f->k;
+
+	switch (f->code) {
+	case BPF_LD | BPF_W | BPF_ABS:
+		if (k % 4 || k / 4 >= DATA_WORDS)
+			return STEP_INVALID;
+		if (!(m->known & (1u << (k / 4))))
+			return STEP_UNKNOWN;
+		*reg = m->data[k / 4];
+		return STEP_NEXT;
+	case BPF_LD | BPF_W | BPF_LEN:
+	case BPF_LDX | BPF_W | BPF_LEN:
+		*reg = DATA_WORDS * 4;
+		return STEP_NEXT;
+	case BPF_LD | BPF_IMM:
+	case BPF_LDX | BPF_IMM:
+		*reg = k;
+		return STEP_NEXT;
+	case BPF_LD | BPF_MEM:
+	case BPF_LDX | BPF_MEM:
+		if (k >= BPF_MEMWORDS)
+			return STEP_INVALID;
+		*reg = m->mem[k];
+		return STEP_NEXT;
 	}
-	return false;
+	return STEP_INVALID;
 }
 
-static bool jump_taken(uint16_t op, uint32_t a, uint32_t src)
+/* BPF_ALU, the operations seccomp accepts (no modulo).  A division by
+ * zero ends the program with 0, as the kernel's does: a kill.  A shift by
+ * 32 or more, which its loader refuses as a constant, is not modelled. */
+static enum step alu(struct machine *m, const struct sock_filter *f, uint32_t *action)
 {
-	switch (op) {
-	case BPF_JEQ: return a == src;
-	case BPF_JGT: return a > src;
-	case BPF_JGE: return a >= src;
-	default:      return (a & src) != 0;   /* BPF_JSET */
+	uint32_t src = BPF_SRC(f->code) == BPF_X ? m->x : f->k;
+
+	switch (BPF_OP(f->code)) {
+	case BPF_ADD: m->a += src; return STEP_NEXT;
+	case BPF_SUB: m->a -= src; return STEP_NEXT;
+	case BPF_MUL: m->a *= src; return STEP_NEXT;
+	case BPF_AND: m->a &= src; return STEP_NEXT;
+	case BPF_OR:  m->a |= src; return STEP_NEXT;
+	case BPF_XOR: m->a ^= src; return STEP_NEXT;
+	case BPF_NEG: m->a = -m->a; return STEP_NEXT;
+	case BPF_DIV:
+		if (src == 0) {
+			*action = 0;
+			return STEP_RETURN;
+		}
+		m->a /= src;
+		return STEP_NEXT;
+	case BPF_LSH:
+	case BPF_RSH:
+		if (src >= 32)
+			return STEP_INVALID;
+		m->a = BPF_OP(f->code) == BPF_LSH ? m->a << src : m->a >> src;
+		return STEP_NEXT;
 	}
+	return STEP_INVALID;
+}
+
+/* BPF_JMP: how many instructions to skip. */
+static enum step jump(const struct machine *m, const struct sock_filter *f, size_t *skip)
+{
+	uint32_t src = BPF_SRC(f->code) == BPF_X ? m->x : f->k;
+	bool taken;
+
+	switch (BPF_OP(f->code)) {
+	case BPF_JA:   *skip = f->k; return STEP_NEXT;
+	case BPF_JEQ:  taken = m->a == src; break;
+	case BPF_JGT:  taken = m->a > src; break;
+	case BPF_JGE:  taken = m->a >= src; break;
+	case BPF_JSET: taken = (m->a & src) != 0; break;
+	default:       return STEP_INVALID;
+	}
+	*skip = taken ? f->jt : f->jf;
+	return STEP_NEXT;
+}
+
+static enum step step(struct machine *m, const struct sock_filter *f, size_t *skip,
+		      uint32_t *action)
+{
+	switch (BPF_CLASS(f->code)) {
+	case BPF_LD:
+	case BPF_LDX:
+		return load(m, f);
+	case BPF_ST:
+	case BPF_STX:
+		if ((f->code != BPF_ST && f->code != BPF_STX) || f->k >= BPF_MEMWORDS)
+			return STEP_INVALID;
+		m->mem[f->k] = f->code == BPF_ST ? m->a : m->x;
+		return STEP_NEXT;
+	case BPF_ALU:
+		return alu(m, f, action);
+	case BPF_JMP:
+		return jump(m, f, skip);
+	case BPF_RET:
+		if (BPF_RVAL(f->code) != BPF_K && BPF_RVAL(f->code) != BPF_A)
+			return STEP_INVALID;
+		*action = BPF_RVAL(f->code) == BPF_K ? f->k : m->a;
+		return STEP_RETURN;
+	case BPF_MISC:
+		if (BPF_MISCOP(f->code) == BPF_TAX)
+			m->x = m->a;
+		else if (BPF_MISCOP(f->code) == BPF_TXA)
+			m->a = m->x;
+		else
+			return STEP_INVALID;
+		return STEP_NEXT;
+	}
+	return STEP_INVALID;
 }
 
 enum seccomp_run seccomp_filter_run(const struct sock_filter *prog, size_t len,
@@ -95,82 +184,19 @@ enum seccomp_run seccomp_filter_run(const struct sock_filter *prog, size_t len,
 		return SECCOMP_RUN_INVALID;
 	load_call(&m, call, ip);
 	for (size_t pc = 0; pc < len;) {
-		const struct sock_filter *f = &prog[pc++];
-		uint32_t k = f->k, src = BPF_SRC(f->code) == BPF_X ? m.x : k;
 		size_t skip = 0;
 
-		switch (BPF_CLASS(f->code)) {
-		case BPF_LD:
-		case BPF_LDX: {
-			uint32_t *reg = BPF_CLASS(f->code) == BPF_LD ? &m.a : &m.x, v;
-			switch (f->code) {
-			case BPF_LD | BPF_W | BPF_ABS:
-				if (k % 4 || k / 4 >= DATA_WORDS)
-					return SECCOMP_RUN_INVALID;
-				if (!(m.known & (1u << (k / 4))))
-					return SECCOMP_RUN_UNKNOWN;
-				v = m.data[k / 4];
-				break;
-			case BPF_LD | BPF_W | BPF_LEN:
-			case BPF_LDX | BPF_W | BPF_LEN: v = DATA_WORDS * 4; break;
-			case BPF_LD | BPF_IMM:
-			case BPF_LDX | BPF_IMM: v = k; break;
-			case BPF_LD | BPF_MEM:
-			case BPF_LDX | BPF_MEM:
-				if (k >= BPF_MEMWORDS)
-					return SECCOMP_RUN_INVALID;
-				v = m.mem[k];
-				break;
-			default:
-				return SECCOMP_RUN_INVALID;
-			}
-			*reg = v;
-			break;
-		}
-		case BPF_ST:
-		case BPF_STX:
-			if (f->code != BPF_ST && f->code != BPF_STX)
-				return SECCOMP_RUN_INVALID;
-			if (k >= BPF_MEMWORDS)
-				return SECCOMP_RUN_INVALID;
-			m.mem[k] = f->code == BPF_ST ? m.a : m.x;
-			break;
-		case BPF_ALU:
-			if (BPF_OP(f->code) == BPF_DIV && src == 0) {
-				*action = 0;   /* the kernel ends the program so: kill */
-				return SECCOMP_RUN_DONE;
-			}
-			if (BPF_OP(f->code) == BPF_NEG)
-				m.a = -m.a;
-			else if (!alu(BPF_OP(f->code), &m.a, src))
-				return SECCOMP_RUN_INVALID;
-			break;
-		case BPF_JMP:
-			if (BPF_OP(f->code) == BPF_JA)
-				skip = k;
-			else if (BPF_OP(f->code) == BPF_JEQ || BPF_OP(f->code) == BPF_JGT ||
-				 BPF_OP(f->code) == BPF_JGE || BPF_OP(f->code) == BPF_JSET)
-				skip = jump_taken(BPF_OP(f->code), m.a, src) ? f->jt : f->jf;
-			else
-				return SECCOMP_RUN_INVALID;
-			if (skip >= len - pc)     /* jumps only forward, never out */
+		switch (step(&m, &prog[pc++], &skip, action)) {
+		case STEP_NEXT:
+			if (skip >= len - pc)   /* jumps go forward, never out */
 				return SECCOMP_RUN_INVALID;
 			pc += skip;
 			break;
-		case BPF_RET:
-			if (BPF_RVAL(f->code) != BPF_K && BPF_RVAL(f->code) != BPF_A)
-				return SECCOMP_RUN_INVALID;
-			*action = BPF_RVAL(f->code) == BPF_K ? k : m.a;
+		case STEP_RETURN:
 			return SECCOMP_RUN_DONE;
-		case BPF_MISC:
-			if (BPF_MISCOP(f->code) == BPF_TAX)
-				m.x = m.a;
-			else if (BPF_MISCOP(f->code) == BPF_TXA)
-				m.a = m.x;
-			else
-				return SECCOMP_RUN_INVALID;
-			break;
-		default:
+		case STEP_UNKNOWN:
+			return SECCOMP_RUN_UNKNOWN;
+		case STEP_INVALID:
 			return SECCOMP_RUN_INVALID;
 		}
 	}
