@@ -44,6 +44,18 @@ static bool injections_permitted(const struct pc_thread *th, uint64_t insn, char
 			       whylen);
 }
 
+/* One more injection, with every argument known: the thread that makes it
+ * may not be the one whose filters were asked before the fork. */
+static bool injection_permitted(const struct pc_thread *th, uint64_t insn, const char *name,
+				long nr, const uint64_t args[6])
+{
+	struct seccomp_call call = { name, nr, { 0 }, 0 };
+	char why[256];
+
+	memcpy(call.args, args, sizeof call.args);
+	return seccomp_permits(th->tid, &call, 1, insn + 2, why, sizeof why);
+}
+
 /* The main thread if it can run a system call, else another that can. */
 static struct pc_thread *injecting_thread(struct pc_tracer *tr)
 {
@@ -92,6 +104,8 @@ static bool reap_in_target(struct pc_thread *th, uint64_t insn, pid_t child)
 	const uint64_t args[6] = { (uint64_t)child, 0, REAP_OPTIONS, 0, 0, 0 };
 	struct inject_result res;
 
+	if (!injection_permitted(th, insn, "wait4", SYS_wait4, args))
+		return false;
 	if (inject_syscall(th, insn, SYS_wait4, args, &res) < 0) {
 		pc_clear_error();
 		return false;
@@ -106,7 +120,8 @@ static void kill_in_target(struct pc_thread *th, uint64_t insn, pid_t child)
 	const uint64_t args[6] = { (uint64_t)child, SIGKILL, 0, 0, 0, 0 };
 	struct inject_result res;
 
-	if (inject_syscall(th, insn, SYS_kill, args, &res) < 0)
+	if (injection_permitted(th, insn, "kill", SYS_kill, args) &&
+	    inject_syscall(th, insn, SYS_kill, args, &res) < 0)
 		pc_clear_error();
 }
 
