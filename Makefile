@@ -129,6 +129,11 @@ $(BUILD)/fuzzers/%: $(call obj,tests/fuzz/%.c $(ANALYZE_SRC) $(COMMON_SRC))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
+# The seccomp filter runner is the capture's, not the analysis's.
+$(BUILD)/fuzzers/fuzz_seccomp: $(call obj,tests/fuzz/fuzz_seccomp.c gcore/seccomp.c gcore/procfs.c $(COMMON_SRC))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
 fuzzers: $(FUZZ_BIN)
 
 fuzz: deps
