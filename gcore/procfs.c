@@ -131,6 +131,18 @@ bool procfs_is_dead(pid_t id)
 	return st.state == 'Z' || st.state == 'X';
 }
 
+long procfs_status_value(pid_t pid, const char *key, long fallback)
+{
+	char *status = procfs_slurp(pid, "status", NULL);
+	long v = fallback;
+
+	if (status)
+		procfs_status_dec(status, key, &v);
+	free(status);
+	pc_clear_error();
+	return v;
+}
+
 int procfs_ns_pid(pid_t pid, long *id, int *depth)
 {
 	char *status = procfs_slurp(pid, "status", NULL);

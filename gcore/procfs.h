@@ -34,6 +34,10 @@ int procfs_read_stat(pid_t pid, const char *name, struct pc_procstat *st);
  * memory is gone. */
 bool procfs_is_dead(pid_t id);
 
+/* The decimal value of key in /proc/PID/status ("Tgid", "Seccomp"), or
+ * fallback when the file or the key cannot be read (no error raised). */
+long procfs_status_value(pid_t pid, const char *key, long fallback);
+
 /* The last id of NSpid in /proc/PID/status: the id process pid (ours) has
  * in its own pid namespace; *depth (if not NULL) gets how many namespaces
  * deep it is.  Returns 0, or -1 (no error raised) when it cannot be read:

@@ -1,7 +1,6 @@
 /* seccomp.c — run a thread's seccomp filters on a call before injecting it. */
 #include "seccomp.h"
 
-#include "../common/error.h"
 #include "procfs.h"
 
 #include <errno.h>
@@ -275,23 +274,10 @@ static bool filter_allows(const struct sock_filter *prog, size_t len, long index
 	return true;
 }
 
-static long seccomp_mode(pid_t tid)
-{
-	char *status = procfs_slurp(tid, "status", NULL);
-	long mode = -1;
-
-	if (status) {
-		procfs_status_dec(status, "Seccomp", &mode);
-		free(status);
-	}
-	pc_clear_error();
-	return mode;
-}
-
 bool seccomp_permits(pid_t tid, const struct seccomp_call *calls, size_t n, uint64_t ip,
 		     char *why, size_t whylen)
 {
-	long mode = seccomp_mode(tid);
+	long mode = procfs_status_value(tid, "Seccomp", -1);
 
 	if (mode == 0)
 		return true;

@@ -14,20 +14,6 @@
 
 #define PAGE 4096u
 
-/* The thread-group id behind pid (pid itself for a process). */
-static pid_t tgid_of(pid_t pid)
-{
-	char *status = procfs_slurp(pid, "status", NULL);
-	long tgid = pid;
-
-	if (status) {
-		procfs_status_dec(status, "Tgid", &tgid);
-		free(status);
-	}
-	pc_clear_error();
-	return (pid_t)tgid;
-}
-
 int target_check(struct pc_target *t, pid_t pid)
 {
 	pid_t tgid;
@@ -42,7 +28,7 @@ int target_check(struct pc_target *t, pid_t pid)
 		return pc_fail(PC_EZOMBIE, 0,
 			       "pid %d is a zombie: it has exited and has no memory left to capture",
 			       (int)pid);
-	tgid = tgid_of(pid);
+	tgid = (pid_t)procfs_status_value(pid, "Tgid", pid);
 	if (tgid != pid)
 		return pc_fail(PC_EUSAGE, 0, "%d is a thread of process %d: capture %d",
 			       (int)pid, (int)tgid, (int)tgid);
