@@ -97,20 +97,23 @@ static void collect_child(pid_t child)
 	}
 }
 
-/* Free the dead child's zombie from inside the target.  Returns true when
- * the target's wait4 returned the child. */
-static bool reap_in_target(struct pc_thread *th, uint64_t insn, pid_t child)
+/* Free the dead child's zombie from inside the target, trying up to
+ * tries times (a child killed a moment ago may not be a zombie yet).
+ * Returns true when the target's wait4 returned the child. */
+static bool reap_in_target(struct pc_thread *th, uint64_t insn, pid_t child, int tries)
 {
 	const uint64_t args[6] = { (uint64_t)child, 0, REAP_OPTIONS, 0, 0, 0 };
 	struct inject_result res;
 
 	if (!injection_permitted(th, insn, "wait4", SYS_wait4, args))
 		return false;
-	if (inject_syscall(th, insn, SYS_wait4, args, &res) < 0) {
-		pc_clear_error();
-		return false;
+	for (int i = 0; i < tries; i++) {
+		if (inject_syscall(th, insn, SYS_wait4, args, &res) < 0)
+			pc_clear_error();
+		else if (res.ret == child)
+			return true;
 	}
-	return res.ret == child;
+	return false;
 }
 
 /* Kill the child from inside the target, where its id is the clone's
@@ -181,8 +184,7 @@ int snapshot_fork(struct pc_snapshot *s, struct pc_tracer *tr, struct pc_memread
 		if (s->child)
 			kill_child(s);
 		kill_in_target(th, s->insn, s->ns_child);
-		for (int i = 0; i < 1000 && !reap_in_target(th, s->insn, s->ns_child); i++)
-			;
+		reap_in_target(th, s->insn, s->ns_child, 1000);
 		s->child = 0;
 		return pc_fail(PC_EINTERNAL, 0, "the forked copy was not attached to the tracer");
 	}
@@ -190,7 +192,7 @@ int snapshot_fork(struct pc_snapshot *s, struct pc_tracer *tr, struct pc_memread
 	    ptrace(PTRACE_SETOPTIONS, s->child, 0, PTRACE_O_EXITKILL) < 0) {
 		int err = errno;
 		kill_child(s);
-		reap_in_target(th, s->insn, s->ns_child);
+		reap_in_target(th, s->insn, s->ns_child, 1);
 		s->child = 0;
 		return pc_fail(PC_EINTERNAL, err, "holding the snapshot process");
 	}
@@ -320,7 +322,7 @@ void snapshot_end(struct pc_snapshot *s)
 	kill_child(s);
 	held = hold_target(s->target, &th);
 	reaped = held && current_syscall(s->target, &insn) &&
-		 reap_in_target(&th, insn, s->ns_child);
+		 reap_in_target(&th, insn, s->ns_child, 1);
 	if (!reaped && !procfs_is_dead(s->target))   /* a dead target's zombies go to init */
 		s->zombie = s->child;
 	if (held)
