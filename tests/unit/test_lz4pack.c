@@ -1083,11 +1083,17 @@ static void set_content_size(uint8_t *h, uint64_t size)
 	h[14] = (uint8_t)(xxh32(h + 4, 10, 0) >> 8);
 }
 
-static void test_damaged_frame_header_data_block_end_mark_or_checksum_is_a_format_error(void **state)
-{
-	(void)state;
-	const struct stream *s = &streams[S_MIXED];
+/* Damage copies of frame i (F) of the container of s: orig as written (n
+ * bytes, v1: BD 0x60), f a buffer of its size for the copies.  Returns
+ * the stored data blocks it met. */
+typedef int frame_damage_fn(const struct stream *s, const uint8_t *orig, uint8_t *f, size_t n,
+			    bool v1, uint64_t i, const struct frame *F);
 
+/* damage on every frame of s's container, as the writer writes it and as
+ * older versions wrote it: s's random bytes must have made stored data
+ * blocks. */
+static void damage_every_frame(const struct stream *s, frame_damage_fn *damage)
+{
 	for (int v1 = 0; v1 < 2; v1++) {
 		size_t n;
 		struct layout L;
@@ -1097,103 +1103,148 @@ static void test_damaged_frame_header_data_block_end_mark_or_checksum_is_a_forma
 		assert_non_null(f);
 		for (uint64_t i = 0; i < L.count; i++) {
 			struct frame F;
-			uint64_t want = block_len(s->size, i);
-			uint32_t dmax = v1 ? MiB : 65536;
-			unsigned which[3], nwhich;
-			char what[160];
-#define WHAT(...) snprintf(what, sizeof what, "%s: frame %llu " __VA_ARGS__)
-#define FR format_name(v1), (unsigned long long)i
 
 			frame_of(orig, &L, i, &F);
 			assert_int_equal(F.bd, v1 ? 0x60 : 0x40);
-			stored += (int)F.nstored;
-			/* every byte of the frame header: magic, FLG, BD, content size, HC */
-			for (uint64_t b = 0; b < LZ4PACK_FRAME_HDR_SIZE; b++) {
-				memcpy(f, orig, n);
-				f[F.at + b] ^= 0x01;
-				WHAT("header byte %llu flipped", FR, (unsigned long long)b);
-				expect_damage(s, f, n, FRAME(i), what);
-			}
-			/* a content size other than the block's, under a valid HC */
-			const uint64_t sizes[] = { want + 1, want - 1, want + MiB, 0, UINT64_MAX };
-			for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
-				memcpy(f, orig, n);
-				set_content_size(f + F.at, sizes[k]);
-				assert_int_equal(lz4pack_check_frame_header(f + F.at, &(uint64_t){ 0 },
-									    &(uint32_t){ 0 }), 0);
-				WHAT("content size %llu → %#llx", FR, (unsigned long long)want,
-				     (unsigned long long)sizes[k]);
-				expect_damage(s, f, n, FRAME(i), what);
-			}
-			/* the first, a middle and the last data block */
-			nwhich = some_dblocks(&F, which);
-			for (unsigned w = 0; w < nwhich; w++) {
-				const struct dblock *D = &F.d[which[w]];
-				unsigned d = which[w];
-				/* its size word: one more, one less; an end mark; larger
-				 * than the BD allows, stored or not; running past the
-				 * frame, into its trailer or just past its end */
-				uint64_t to_trailer = F.mark_at - D->data_at;
-				static const char *const over_bd = "data block larger than its BD allows";
-				static const char *const past = "data block runs past the frame";
-				const struct {
-					uint32_t word;
-					const char *msg;   /* the check that must catch it */
-				} words[] = {
-					{ D->word + 1, NULL }, { D->word - 1, NULL },
-					{ 0, "end mark before the end of the block" },
-					{ dmax + 1, over_bd }, { (dmax + 1) | LZ4PACK_STORED_BIT, over_bd },
-					{ 0x7FFFFFFF, over_bd }, { 0xFFFFFFFF, over_bd },
-					{ (uint32_t)to_trailer + 1, to_trailer + 1 > dmax ? over_bd : past },
-					{ (uint32_t)to_trailer + 8, to_trailer + 8 > dmax ? over_bd : past },
-					{ (uint32_t)to_trailer + 9, to_trailer + 9 > dmax ? over_bd : past },
-					{ ((uint32_t)to_trailer + 4) | (D->word & LZ4PACK_STORED_BIT),
-					  to_trailer + 4 > dmax ? over_bd : past },
-				};
-				for (size_t k = 0; k < sizeof words / sizeof words[0]; k++) {
-					memcpy(f, orig, n);
-					put32(f + D->word_at, words[k].word);
-					WHAT("data block %u size word %#x → %#x", FR, d, D->word,
-					     words[k].word);
-					want_msg = words[k].msg;
-					expect_damage(s, f, n, FRAME(i), what);
-					want_msg = NULL;
-				}
-				/* a byte in the middle of its data, the first and the last */
-				const uint64_t bytes[] = { D->size / 2, 0, D->size - 1 };
-				for (size_t k = 0; k < sizeof bytes / sizeof bytes[0]; k++) {
-					memcpy(f, orig, n);
-					f[D->data_at + bytes[k]] ^= 0x01;
-					WHAT("data block %u byte %llu of %u flipped", FR, d,
-					     (unsigned long long)bytes[k], D->size);
-					expect_damage(s, f, n, FRAME(i), what);
-				}
-			}
-			/* the end mark, low and high byte */
-			memcpy(f, orig, n);
-			f[F.mark_at] ^= 0x01;
-			WHAT("end mark low byte", FR);
-			expect_damage(s, f, n, FRAME(i), what);
-			memcpy(f, orig, n);
-			f[F.mark_at + 3] ^= 0x80;
-			WHAT("end mark high byte", FR);
-			expect_damage(s, f, n, FRAME(i), what);
-			/* the content checksum, first and third byte */
-			memcpy(f, orig, n);
-			f[F.sum_at] ^= 0x01;
-			WHAT("checksum byte 0", FR);
-			expect_damage(s, f, n, FRAME(i), what);
-			memcpy(f, orig, n);
-			f[F.sum_at + 2] ^= 0x80;
-			WHAT("checksum byte 2", FR);
-			expect_damage(s, f, n, FRAME(i), what);
-#undef WHAT
-#undef FR
+			stored += damage(s, orig, f, n, v1, i, &F);
 		}
-		assert_true(stored > 0);   /* the random bytes made a stored data block */
+		assert_true(stored > 0);
 		free(orig);
 		free(f);
 	}
+}
+
+/* Every part of one frame damaged in turn: each header byte, the content
+ * size, the size word and data of three data blocks, the end mark, the
+ * checksum.  Returns the frame's stored data blocks. */
+static int damage_frame_parts(const struct stream *s, const uint8_t *orig, uint8_t *f,
+			      size_t n, bool v1, uint64_t i, const struct frame *F)
+{
+	uint64_t want = block_len(s->size, i);
+	uint32_t dmax = v1 ? MiB : 65536;
+	unsigned which[3], nwhich;
+	char what[160];
+#define WHAT(...) snprintf(what, sizeof what, "%s: frame %llu " __VA_ARGS__)
+#define FR format_name(v1), (unsigned long long)i
+
+	/* every byte of the frame header: magic, FLG, BD, content size, HC */
+	for (uint64_t b = 0; b < LZ4PACK_FRAME_HDR_SIZE; b++) {
+		memcpy(f, orig, n);
+		f[F->at + b] ^= 0x01;
+		WHAT("header byte %llu flipped", FR, (unsigned long long)b);
+		expect_damage(s, f, n, FRAME(i), what);
+	}
+	/* a content size other than the block's, under a valid HC */
+	const uint64_t sizes[] = { want + 1, want - 1, want + MiB, 0, UINT64_MAX };
+	for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+		memcpy(f, orig, n);
+		set_content_size(f + F->at, sizes[k]);
+		assert_int_equal(lz4pack_check_frame_header(f + F->at, &(uint64_t){ 0 },
+							    &(uint32_t){ 0 }), 0);
+		WHAT("content size %llu → %#llx", FR, (unsigned long long)want,
+		     (unsigned long long)sizes[k]);
+		expect_damage(s, f, n, FRAME(i), what);
+	}
+	/* the first, a middle and the last data block */
+	nwhich = some_dblocks(F, which);
+	for (unsigned w = 0; w < nwhich; w++) {
+		const struct dblock *D = &F->d[which[w]];
+		unsigned d = which[w];
+		/* its size word: one more, one less; an end mark; larger
+		 * than the BD allows, stored or not; running past the
+		 * frame, into its trailer or just past its end */
+		uint64_t to_trailer = F->mark_at - D->data_at;
+		static const char *const over_bd = "data block larger than its BD allows";
+		static const char *const past = "data block runs past the frame";
+		const struct {
+			uint32_t word;
+			const char *msg;   /* the check that must catch it */
+		} words[] = {
+			{ D->word + 1, NULL }, { D->word - 1, NULL },
+			{ 0, "end mark before the end of the block" },
+			{ dmax + 1, over_bd }, { (dmax + 1) | LZ4PACK_STORED_BIT, over_bd },
+			{ 0x7FFFFFFF, over_bd }, { 0xFFFFFFFF, over_bd },
+			{ (uint32_t)to_trailer + 1, to_trailer + 1 > dmax ? over_bd : past },
+			{ (uint32_t)to_trailer + 8, to_trailer + 8 > dmax ? over_bd : past },
+			{ (uint32_t)to_trailer + 9, to_trailer + 9 > dmax ? over_bd : past },
+			{ ((uint32_t)to_trailer + 4) | (D->word & LZ4PACK_STORED_BIT),
+			  to_trailer + 4 > dmax ? over_bd : past },
+		};
+		for (size_t k = 0; k < sizeof words / sizeof words[0]; k++) {
+			memcpy(f, orig, n);
+			put32(f + D->word_at, words[k].word);
+			WHAT("data block %u size word %#x → %#x", FR, d, D->word,
+			     words[k].word);
+			want_msg = words[k].msg;
+			expect_damage(s, f, n, FRAME(i), what);
+			want_msg = NULL;
+		}
+		/* a byte in the middle of its data, the first and the last */
+		const uint64_t bytes[] = { D->size / 2, 0, D->size - 1 };
+		for (size_t k = 0; k < sizeof bytes / sizeof bytes[0]; k++) {
+			memcpy(f, orig, n);
+			f[D->data_at + bytes[k]] ^= 0x01;
+			WHAT("data block %u byte %llu of %u flipped", FR, d,
+			     (unsigned long long)bytes[k], D->size);
+			expect_damage(s, f, n, FRAME(i), what);
+		}
+	}
+	/* the end mark, low and high byte */
+	memcpy(f, orig, n);
+	f[F->mark_at] ^= 0x01;
+	WHAT("end mark low byte", FR);
+	expect_damage(s, f, n, FRAME(i), what);
+	memcpy(f, orig, n);
+	f[F->mark_at + 3] ^= 0x80;
+	WHAT("end mark high byte", FR);
+	expect_damage(s, f, n, FRAME(i), what);
+	/* the content checksum, first and third byte */
+	memcpy(f, orig, n);
+	f[F->sum_at] ^= 0x01;
+	WHAT("checksum byte 0", FR);
+	expect_damage(s, f, n, FRAME(i), what);
+	memcpy(f, orig, n);
+	f[F->sum_at + 2] ^= 0x80;
+	WHAT("checksum byte 2", FR);
+	expect_damage(s, f, n, FRAME(i), what);
+#undef WHAT
+#undef FR
+	return (int)F->nstored;
+}
+
+static void test_damaged_frame_header_data_block_end_mark_or_checksum_is_a_format_error(void **state)
+{
+	(void)state;
+	damage_every_frame(&streams[S_MIXED], damage_frame_parts);
+}
+
+/* The stored bit of every stored data block of one frame flipped, and
+ * of three others.  Returns the frame's stored data blocks. */
+static int flip_stored_bits(const struct stream *s, const uint8_t *orig, uint8_t *f,
+			    size_t n, bool v1, uint64_t i, const struct frame *F)
+{
+	int stored = 0;
+	unsigned which[3], nwhich;
+
+	nwhich = some_dblocks(F, which);
+	for (unsigned d = 0; d < F->nd; d++) {
+		const struct dblock *D = &F->d[d];
+		char what[128];
+		bool some = false;
+
+		for (unsigned w = 0; w < nwhich; w++)
+			some |= which[w] == d;
+		if (!some && !D->stored)
+			continue;       /* every stored one, and three others */
+		stored += D->stored;
+		memcpy(f, orig, n);
+		put32(f + D->word_at, D->word ^ LZ4PACK_STORED_BIT);
+		snprintf(what, sizeof what, "%s: frame %llu data block %u (%s) "
+			 "stored bit flipped", format_name(v1),
+			 (unsigned long long)i, d, D->stored ? "stored" : "compressed");
+		expect_damage(s, f, n, FRAME(i), what);
+	}
+	return stored;
 }
 
 /* A flipped stored bit leaves the header, the span and the end mark
@@ -1205,43 +1256,7 @@ static void test_damaged_frame_header_data_block_end_mark_or_checksum_is_a_forma
 static void test_flipped_stored_bit_is_a_format_error_and_spares_other_blocks(void **state)
 {
 	(void)state;
-	const struct stream *s = &streams[S_MIXED];
-
-	for (int v1 = 0; v1 < 2; v1++) {
-		size_t n;
-		struct layout L;
-		uint8_t *orig = container_bytes_of(s, v1, &n, &L), *f = malloc(n);
-		int stored = 0;
-
-		assert_non_null(f);
-		for (uint64_t i = 0; i < L.count; i++) {
-			struct frame F;
-			unsigned which[3], nwhich;
-
-			frame_of(orig, &L, i, &F);
-			nwhich = some_dblocks(&F, which);
-			for (unsigned d = 0; d < F.nd; d++) {
-				const struct dblock *D = &F.d[d];
-				char what[128];
-				bool some = false;
-
-				for (unsigned w = 0; w < nwhich; w++)
-					some |= which[w] == d;
-				if (!some && !D->stored)
-					continue;       /* every stored one, and three others */
-				stored += D->stored;
-				memcpy(f, orig, n);
-				put32(f + D->word_at, D->word ^ LZ4PACK_STORED_BIT);
-				snprintf(what, sizeof what, "%s: frame %llu data block %u (%s) "
-					 "stored bit flipped", format_name(v1),
-					 (unsigned long long)i, d, D->stored ? "stored" : "compressed");
-				expect_damage(s, f, n, FRAME(i), what);
-			}
-		}
-		assert_true(stored > 0);
-		free(orig);
-		free(f);
-	}
+	damage_every_frame(&streams[S_MIXED], flip_stored_bits);
 }
 
 static void test_truncated_container_does_not_open(void **state)
